@@ -1,0 +1,1 @@
+"""Backend-for-frontend and mini-program host for a bank group's super-app."""

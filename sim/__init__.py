@@ -1,0 +1,1 @@
+"""Simulated bank back-office services. Never imported by `bff/`."""
