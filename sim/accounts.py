@@ -12,7 +12,11 @@ from functools import lru_cache
 
 from sim.population import Population, rng_for
 
-_KINDS = (("current", "Everyday Current Account"), ("savings", "Harvest Savings"), ("fixed_deposit", "3-Year Fixed Deposit"))
+_KINDS = (
+    ("current", "Everyday Current Account"),
+    ("savings", "Harvest Savings"),
+    ("fixed_deposit", "3-Year Fixed Deposit"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,7 @@ class Accounts:
         return tuple(accounts)
 
     def get(self, account_id: str) -> SeedAccount | None:
-        customer_id, _, suffix = account_id.rpartition("-")
+        customer_id, _, _ = account_id.rpartition("-")
         for account in self.of_customer(customer_id):
             if account.account_id == account_id:
                 return account

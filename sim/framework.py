@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -13,8 +14,8 @@ from sim.faults import DataCentreState
 from sim.oauth import TokenStore
 
 DC_STATE = web.AppKey("dc_state", DataCentreState)
-SERVICE = web.AppKey("service", "SimService")
 TOKENS = web.AppKey("tokens", TokenStore)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class SimService(Protocol):
@@ -29,6 +30,9 @@ class SimService(Protocol):
     def error_response(self, status: int, code: str, message: str) -> web.Response:
         """An error in this service's own wire shape (XML, JSON, ...)."""
         ...
+
+
+SERVICE: web.AppKey[SimService] = web.AppKey("service")
 
 
 def reset_connection(request: web.Request) -> web.Response:
@@ -48,7 +52,7 @@ def reset_connection(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def fault_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[DC_STATE]
     service = request.app[SERVICE]
     faults = state.faults
@@ -64,17 +68,17 @@ async def fault_middleware(request: web.Request, handler: web.Handler) -> web.St
         await asyncio.sleep(delay / 1000)
     if state.roll(faults.error_rate):
         state.counters.injected_errors += 1
-        return _tag(service.error_response(503, "SERVICE_UNAVAILABLE", "injected fault"), state)
+        return _tag(service.error_response(503, "SERVICE_UNAVAILABLE", "injected fault"), state, request)
     denied = _check_auth(request, service)
     if denied is not None:
-        return _tag(denied, state)
+        return _tag(denied, state, request)
     response = await handler(request)
     if state.roll(faults.malformed_rate) and isinstance(response, web.Response):
         state.counters.malformed += 1
         response = web.Response(status=200, body=b"\x00<<garbled", content_type=response.content_type)
     if faults.slow_body_ms and isinstance(response, web.Response):
         return await _dribble(request, response, state)
-    return _tag(response, state)
+    return _tag(response, state, request)
 
 
 def _check_auth(request: web.Request, service: SimService) -> web.Response | None:
@@ -89,8 +93,12 @@ def _check_auth(request: web.Request, service: SimService) -> web.Response | Non
     return None
 
 
-def _tag(response: web.StreamResponse, state: DataCentreState) -> web.StreamResponse:
+def _tag(response: web.StreamResponse, state: DataCentreState, request: web.Request) -> web.StreamResponse:
     response.headers["X-Data-Centre"] = state.data_centre
+    # Echo the caller's request id, as the bank's gateways do, so traces join up.
+    request_id = request.headers.get("X-Request-ID")
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
     return response
 
 
@@ -101,7 +109,7 @@ async def _dribble(
     stream = web.StreamResponse(status=response.status, headers=response.headers)
     stream.content_type = response.content_type
     stream.content_length = len(body)
-    _tag(stream, state)
+    _tag(stream, state, request)
     await stream.prepare(request)
     chunks = max(1, min(10, len(body)))
     step = max(1, len(body) // chunks)

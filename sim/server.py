@@ -35,7 +35,7 @@ class DataCentreServer:
     runner: web.AppRunner
     host: str
     port: int
-    site: web.TCPSite | None = None
+    site: web.SockSite | None = None
 
     @property
     def url(self) -> str:
@@ -44,8 +44,9 @@ class DataCentreServer:
     async def start(self) -> None:
         sock = listen_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        self.site = web.SockSite(self.runner, sock)
-        await self.site.start()
+        site = web.SockSite(self.runner, sock)
+        await site.start()
+        self.site = site
 
     async def stop_listening(self) -> None:
         if self.site is not None:

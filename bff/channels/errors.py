@@ -9,10 +9,10 @@ outage, and never trips a breaker.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class FailureReason(str, Enum):
+class FailureReason(StrEnum):
     TIMEOUT = "timeout"
     CONNECT = "connect_failed"
     RESET = "connection_reset"

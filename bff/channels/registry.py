@@ -101,9 +101,7 @@ class Registry:
         token_url: str | None = endpoints.get("oauth_token_url")
         updated: dict[str, ServiceSpec] = {}
         for name, spec in self.services.items():
-            dcs = tuple(
-                replace(dc, url=urls.get(name, {}).get(dc.name, dc.url)) for dc in spec.data_centres
-            )
+            dcs = tuple(replace(dc, url=urls.get(name, {}).get(dc.name, dc.url)) for dc in spec.data_centres)
             auth = spec.auth
             if auth is not None and token_url:
                 auth = replace(auth, token_url=token_url)
@@ -168,7 +166,9 @@ def _parse_dc(where: str, raw: Any) -> DataCentre:
     if not isinstance(raw, Mapping):
         raise RegistryError(f"{where}: expected a table with name, url and weight")
     try:
-        dc = DataCentre(name=str(raw["name"]), url=str(raw["url"]).rstrip("/"), weight=int(raw.get("weight", 1)))
+        dc = DataCentre(
+            name=str(raw["name"]), url=str(raw["url"]).rstrip("/"), weight=int(raw.get("weight", 1))
+        )
     except KeyError as exc:
         raise RegistryError(f"{where}: missing key {exc.args[0]!r}") from exc
     if dc.weight < 0:
