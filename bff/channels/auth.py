@@ -15,9 +15,12 @@ from typing import Any
 
 from bff.channels.registry import ClientCredentials
 
+from authlib.deprecate import AuthlibDeprecationWarning
+
 with warnings.catch_warnings():
-    # authlib flags its httpx integration in favour of an "httpx2" fork; the API is the same.
-    warnings.simplefilter("ignore")
+    # authlib flags plain httpx in favour of its "httpx2" fork; the API we use is the same.
+    # Its deprecate module installs an "always" filter at import, so ours must come after it.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 # Refresh this long before expiry so an in-flight call never carries a dead token.

@@ -1,0 +1,28 @@
+"""One typed settings object, read from the environment once (prefix BFF_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BFF_", frozen=True, extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    # REDIS_URL is the name every platform uses; BFF_REDIS_URL also works.
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("BFF_REDIS_URL", "REDIS_URL"))
+    # The downstream registry (TOML); None means the packaged default.
+    channels_file: Path | None = None
+    # Base URLs written by `bff sim --topology-file`, overriding the registry's.
+    channel_endpoints: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"

@@ -1,0 +1,1 @@
+"""Redis connection and key naming, shared by the domains."""
