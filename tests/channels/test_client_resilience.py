@@ -214,7 +214,8 @@ async def test_oauth_token_is_reused_and_refreshed_after_revocation(
     for _ in range(5):
         await channel_client.call("crm", READ, served_by)
     source = channel_client.token_source("crm")
-    assert source is not None and source.fetches == 1
+    assert source is not None
+    assert source.fetches == 1
     sim_control.revoke_tokens()
     assert await channel_client.call("crm", READ, served_by) in ("dc-a", "dc-b")
     assert source.fetches == 2

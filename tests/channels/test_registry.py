@@ -11,7 +11,8 @@ def test_packaged_registry_lists_every_service_in_two_data_centres() -> None:
     assert set(registry.services) == expected
     for spec in registry.services.values():
         assert [dc.name for dc in spec.data_centres] == ["dc-a", "dc-b"]
-        assert spec.timeout_ms > 0 and spec.deadline_ms >= spec.timeout_ms
+        assert spec.timeout_ms > 0
+        assert spec.deadline_ms >= spec.timeout_ms
     assert registry["core_banking"].wire_format == "xml"
     assert registry["payments"].auth is not None
 
@@ -23,7 +24,8 @@ def test_endpoints_file_overrides_urls_and_token_url(tmp_path: Path) -> None:
     )
     registry = load_registry(endpoints_file=endpoints)
     assert registry["cards"].data_centre("dc-b").url == "http://127.0.0.1:9"
-    assert registry["cards"].auth is not None and registry["cards"].auth.token_url == "http://127.0.0.1:8/t"
+    assert registry["cards"].auth is not None
+    assert registry["cards"].auth.token_url == "http://127.0.0.1:8/t"
     assert registry["cards"].data_centre("dc-a").url.startswith("http://127.0.0.1:187")
 
 
