@@ -75,7 +75,9 @@ def start_simulators(workdir: Path, timeout_s: float = 60.0) -> tuple[subprocess
             raise DemoError(f"the simulators exited with {process.returncode}; see {workdir / 'sim.log'}")
         if time.monotonic() > deadline:
             process.kill()
-            raise DemoError(f"the simulators did not start within {timeout_s:.0f} s; see {workdir / 'sim.log'}")
+            raise DemoError(
+                f"the simulators did not start within {timeout_s:.0f} s; see {workdir / 'sim.log'}"
+            )
         time.sleep(0.1)
     return process, endpoints
 

@@ -13,9 +13,9 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from bff.channels.registry import ClientCredentials
-
 from authlib.deprecate import AuthlibDeprecationWarning
+
+from bff.channels.registry import ClientCredentials
 
 with warnings.catch_warnings():
     # authlib flags plain httpx in favour of its "httpx2" fork; the API we use is the same.

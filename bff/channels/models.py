@@ -21,6 +21,7 @@ Direction = Literal["debit", "credit"]
 CardKind = Literal["debit", "credit"]
 ContentKind = Literal["short_video", "live_stream", "banner"]
 SenderRole = Literal["customer", "employee"]
+LiveStatus = Literal["upcoming", "live", "ended"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ class Transfer:
     amount: Money
     created_at: datetime
     idempotency_key: str
+    memo: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,10 @@ class ContentItem:
     duration_seconds: int | None
     starts_at: datetime | None
     is_marketing: bool
+    ends_at: datetime | None = None
+    live_status: LiveStatus | None = None  # live streams only
+    link_url: str | None = None  # banners only
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +166,23 @@ class Message:
     body: str
     sent_at: datetime
     read: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageThread:
+    """A conversation between one customer and a bank employee."""
+
+    thread_id: str
+    customer_id: str
+    member_bank: str
+    subject: str
+    employee_id: str
+    employee_name: str
+    employee_role: str
+    message_count: int
+    unread_count: int
+    last_message_at: datetime | None
+    last_message_preview: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,8 +55,21 @@ def start_private_redis(directory: Path, timeout_s: float = 10.0) -> PrivateRedi
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
-         "--save", "", "--appendonly", "no", "--logfile", str(directory / "redis.log")],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(directory / "redis.log"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -65,7 +78,9 @@ def start_private_redis(directory: Path, timeout_s: float = 10.0) -> PrivateRedi
     try:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RedisUnavailable(f"redis-server exited with {process.returncode}; see {directory}/redis.log")
+                raise RedisUnavailable(
+                    f"redis-server exited with {process.returncode}; see {directory}/redis.log"
+                )
             try:
                 client.ping()
                 return PrivateRedis(process, port)

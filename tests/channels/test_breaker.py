@@ -3,7 +3,9 @@ from bff.channels.registry import BreakerPolicy
 from tests.support.tuning import FakeClock
 
 
-def make(threshold: int = 3, open_ms: float = 1000, probes: int = 1) -> tuple[Breaker, FakeClock, list[BreakerState]]:
+def make(
+    threshold: int = 3, open_ms: float = 1000, probes: int = 1
+) -> tuple[Breaker, FakeClock, list[BreakerState]]:
     clock = FakeClock()
     changes: list[BreakerState] = []
     breaker = Breaker(BreakerPolicy(threshold, open_ms, probes), clock, changes.append)

@@ -139,12 +139,18 @@ async def test_each_failure_becomes_the_typed_channel_error(
     assert "crm (dc-a) unavailable" in str(failure)
 
 
-async def test_breaker_opens_at_threshold_then_half_opens(registry: Registry, sim_control: SimControl) -> None:
+async def test_breaker_opens_at_threshold_then_half_opens(
+    registry: Registry, sim_control: SimControl
+) -> None:
     sim_control.set_faults("crm", "dc-a", error_rate=1)
     sim_control.reset_stats()
     clock = FakeClock()
     single = tuned(
-        registry, "crm", only_dc="dc-a", retry={"attempts": 1}, breaker={"failure_threshold": 3, "open_ms": 500}
+        registry,
+        "crm",
+        only_dc="dc-a",
+        retry={"attempts": 1},
+        breaker={"failure_threshold": 3, "open_ms": 500},
     )
     async with client_for(single, clock=clock) as client:
         for _ in range(3):

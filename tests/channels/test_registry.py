@@ -35,7 +35,10 @@ def test_endpoints_file_overrides_urls_and_token_url(tmp_path: Path) -> None:
         ({}, "[services] must list"),
         ({"services": {"x": {"data_centres": []}}}, "services.x.data_centres"),
         ({"services": {"x": {"data_centres": [{"url": "http://a"}]}}}, "missing key 'name'"),
-        ({"services": {"x": {"wire_format": "soap", "data_centres": [{"name": "a", "url": "u"}]}}}, "wire_format"),
+        (
+            {"services": {"x": {"wire_format": "soap", "data_centres": [{"name": "a", "url": "u"}]}}},
+            "wire_format",
+        ),
         ({"services": {"x": {"data_centres": [{"name": "a", "url": "u", "weight": 0}]}}}, "weights"),
         ({"services": {"x": {"retry": {"tries": 2}, "data_centres": [{"name": "a", "url": "u"}]}}}, "tries"),
     ],
