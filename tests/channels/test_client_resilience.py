@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -230,3 +231,16 @@ async def test_oauth_token_is_reused_and_refreshed_after_revocation(
 async def test_unknown_service_is_a_clear_error(channel_client: ChannelClient) -> None:
     with pytest.raises(ValueError, match="unknown downstream service 'nope'"):
         await channel_client.call("nope", READ, served_by)
+
+
+async def test_traffic_follows_data_centre_weights(registry: Registry, sim_control: SimControl) -> None:
+    spec = registry["crm"]
+    heavy_a = tuned(
+        registry,
+        "crm",
+        data_centres=(replace(spec.data_centre("dc-a"), weight=90), replace(spec.data_centre("dc-b"), weight=10)),
+    )
+    async with client_for(heavy_a) as client:
+        served = [await client.call("crm", READ, served_by) for _ in range(400)]
+    share_a = served.count("dc-a") / len(served)
+    assert 0.8 < share_a < 0.97
