@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     channel_endpoints: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Access tokens: issuer, audience and where the issuer's public keys are.
+    auth_issuer: str = "https://issuer.dev.bff.local"
+    auth_audience: str = "bff"
+    auth_jwks_url: str | None = None
+    auth_jwks_file: Path | None = None
+    auth_leeway_s: int = Field(30, ge=0, le=300)
+
     @property
     def development(self) -> bool:
         return self.environment == "development"

@@ -1,0 +1,42 @@
+"""What every resolver gets: who is asking, the channels, and per-request DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bff.auth.principal import Principal, Role
+from bff.channels.bundle import Channels
+from bff.channels.models import CustomerScope
+from bff.graphql.exceptions import Forbidden
+from bff.graphql.loaders import Loaders
+
+if TYPE_CHECKING:
+    from strawberry.types import Info as StrawberryInfo
+
+
+@dataclass(slots=True)
+class RequestContext:
+    principal: Principal
+    channels: Channels
+    request_id: str
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.channels)
+
+    def customer(self) -> CustomerScope:
+        """The calling customer's scope; Forbidden for anyone who is not a customer."""
+        scope = self.principal.customer_scope
+        if scope is None:
+            roles = ", ".join(sorted(r.value for r in self.principal.roles))
+            raise Forbidden(f"this field is for customers; your token's roles are: {roles}")
+        return scope
+
+    def require(self, role: Role) -> None:
+        if not self.principal.has(role):
+            raise Forbidden(f"this operation needs the {role.value!r} role")
+
+
+def context_of(info: StrawberryInfo[RequestContext, Any]) -> RequestContext:
+    return info.context

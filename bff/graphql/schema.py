@@ -1,0 +1,82 @@
+"""Assembles the domains' types into one strawberry.Schema."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+
+from bff.graphql.accounts.types import Account, Transaction
+from bff.graphql.cards.types import Card
+from bff.graphql.content.types import ContentItem, ContentKind
+from bff.graphql.context import RequestContext
+from bff.graphql.customer.types import Customer
+from bff.graphql.loans.types import Loan
+from bff.graphql.messages.types import MessageThread
+from bff.graphql.nodes import find_node
+from bff.graphql.payments.mutations import transfer
+from bff.graphql.payments.types import TransferResult
+from bff.graphql.relay import Connection, Node, paginate
+
+MAX_NODES = 50
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in customer.")
+    def me(self, info: strawberry.Info[RequestContext, Any]) -> Customer:
+        return Customer.of(info.context.customer())
+
+    @strawberry.field(description="Any object by its global id, if it is yours.")
+    async def node(self, info: strawberry.Info[RequestContext, Any], id: strawberry.ID) -> Node | None:
+        return await find_node(info.context, str(id))
+
+    @strawberry.field(
+        description=f"Several objects by global id (at most {MAX_NODES}); unknown ones are null."
+    )
+    async def nodes(
+        self, info: strawberry.Info[RequestContext, Any], ids: list[strawberry.ID]
+    ) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            from bff.graphql.exceptions import BadUserInput
+
+            raise BadUserInput(f"ask for at most {MAX_NODES} ids at once, got {len(ids)}")
+        results = await asyncio.gather(
+            *(find_node(info.context, str(i)) for i in ids), return_exceptions=True
+        )
+        return [r if isinstance(r, Node) else None for r in results]
+
+    @strawberry.field(description="Content of your member bank: short videos, live streams, banners.")
+    async def content_feed(
+        self,
+        info: strawberry.Info[RequestContext, Any],
+        kind: ContentKind | None = None,
+        first: int = 10,
+        after: str | None = None,
+    ) -> Connection[ContentItem] | None:
+        ctx = info.context
+        bank = ctx.principal.member_bank
+        wire_kind = kind.value if kind else None
+        return await paginate(
+            lambda n, cursor: ctx.channels.content.feed(bank, wire_kind, n, cursor),  # type: ignore[arg-type]
+            first,
+            after,
+            ContentItem.of,
+        )
+
+
+@strawberry.type
+class Mutation:
+    transfer: TransferResult = strawberry.mutation(
+        resolver=transfer, description="Move money out of one of your accounts, once per idempotency key."
+    )
+
+
+def build_schema() -> strawberry.Schema:
+    """The one schema; every Node type is listed so `node(id)` can return it."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Customer, Account, Card, Loan, MessageThread, ContentItem, Transaction],
+    )
