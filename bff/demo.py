@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from bff.app import create_app
+from bff.auth.dev_issuer import DevIssuer
 from bff.settings import Settings
 from bff.store.private_server import PrivateRedis, RedisUnavailable, start_private_redis
 
@@ -32,8 +33,12 @@ def run_demo(settings: Settings, workdir: Path) -> int:
     try:
         redis_url, private = _redis(settings, workdir)
         sims, endpoints = start_simulators(workdir)
-        settings = settings.model_copy(update={"redis_url": redis_url, "channel_endpoints": endpoints})
-        _banner(settings, endpoints)
+        issuer = DevIssuer(workdir / "issuer", settings.auth_issuer, settings.auth_audience)
+        jwks = issuer.write_public_jwks(workdir / "issuer" / "jwks.json")
+        settings = settings.model_copy(
+            update={"redis_url": redis_url, "channel_endpoints": endpoints, "auth_jwks_file": jwks}
+        )
+        _banner(settings, endpoints, workdir)
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
         return 0
     except (DemoError, RedisUnavailable) as exc:
@@ -82,12 +87,25 @@ def start_simulators(workdir: Path, timeout_s: float = 60.0) -> tuple[subprocess
     return process, endpoints
 
 
-def _banner(settings: Settings, endpoints: Path) -> None:
+FIRST_QUERY = (
+    "{ me { profile { name } accounts { name balance { amount currency } } "
+    "cards { maskedNumber } wealth { total { amount } } unreadMessageCount } "
+    "contentFeed(first: 3) { nodes { title kind } } }"
+)
+
+
+def _banner(settings: Settings, endpoints: Path, workdir: Path) -> None:
     topology = json.loads(endpoints.read_text())
     base = f"http://{settings.host}:{settings.port}"
+    query = json.dumps({"query": FIRST_QUERY})
     lines = [
         "",
         f"BFF on {base}  (Ctrl-C stops everything)",
+        f"  GraphQL endpoint:        {base}/graphql  (GraphiQL in a browser, development only)",
+        f"  a customer token:        TOKEN=$(.venv/bin/bff token --issuer-dir {workdir / 'issuer'})",
+        "                           (--subject RCB002-00007 for another customer, --role employee ...)",
+        "  a first query:           curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        f"                             -d '{query}' {base}/graphql",
         f"  readiness and breakers:  curl {base}/readyz",
         f"  Prometheus metrics:      curl {base}/metrics",
         f"simulator control API: {topology['control_url']}",

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+
+from bff.auth.bearer import principal_from_headers
 from bff.auth.principal import Principal, Role
+from bff.auth.validator import TokenValidator
+from bff.channels.request_id import current_request_id
 from bff.channels.bundle import Channels
 from bff.channels.models import CustomerScope
 from bff.graphql.exceptions import Forbidden
@@ -40,3 +46,15 @@ class RequestContext:
 
 def context_of(info: StrawberryInfo[RequestContext, Any]) -> RequestContext:
     return info.context
+
+
+def context_factory(
+    validator: TokenValidator, channels: Channels
+) -> Callable[[Request], Awaitable[RequestContext]]:
+    """Build each request's context: the token's principal (AuthError if bad) and fresh loaders."""
+
+    async def build(request: Request) -> RequestContext:
+        principal = principal_from_headers(request.headers, validator)
+        return RequestContext(principal, channels, current_request_id.get() or "")
+
+    return build
