@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,11 @@ class JwksSource:
         self._refresh_s = refresh_s
         self._keys: KeySet | None = None
         self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every load that replaced the keys (e.g. TokenValidator.forget)."""
+        self._listeners.append(listener)
 
     def __call__(self) -> KeySet:
         if self._keys is None:
@@ -38,9 +44,14 @@ class JwksSource:
     async def load(self) -> None:
         raw = await self._fetch()
         try:
-            self._keys = KeySet.import_key_set(raw)  # type: ignore[arg-type]  # validated by joserfc
+            keys = KeySet.import_key_set(raw)  # type: ignore[arg-type]  # validated by joserfc
         except Exception as exc:  # joserfc raises several types for a bad key set
             raise KeySetUnavailable(f"JWKS from {self._url or self._file} is not a key set: {exc}") from exc
+        changed = self._keys is not None and keys.as_dict() != self._keys.as_dict()
+        self._keys = keys
+        if changed:
+            for listener in self._listeners:
+                listener()
 
     async def _fetch(self) -> dict[str, object]:
         if self._file is not None:

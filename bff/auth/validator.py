@@ -56,6 +56,10 @@ class TokenValidator:
             self._cache.popitem(last=False)
         return principal
 
+    def forget(self) -> None:
+        """Drop every cached verdict: call when the key set changes (rotation, revocation)."""
+        self._cache.clear()
+
     def _validate(self, raw: str) -> Principal:
         header = _header(raw)
         alg = header.get("alg")
@@ -90,10 +94,6 @@ class TokenValidator:
             registry.validate(dict(claims))
         except jose_errors.ExpiredTokenError as exc:
             raise AuthError(AuthErrorCode.EXPIRED, "token has expired; get a new one") from exc
-        except jose_errors.InvalidTokenError as exc:
-            raise AuthError(
-                AuthErrorCode.NOT_YET_VALID, "token is not valid yet (nbf/iat in the future)"
-            ) from exc
         except jose_errors.MissingClaimError as exc:
             raise AuthError(
                 AuthErrorCode.CLAIM_MISSING, f"token lacks a required claim: {exc.claim}"
@@ -107,6 +107,8 @@ def _claim_error(claim: str, issuer: str, audience: str) -> AuthError:
         return AuthError(AuthErrorCode.WRONG_AUDIENCE, f"token audience must include {audience!r}")
     if claim == "iss":
         return AuthError(AuthErrorCode.WRONG_ISSUER, f"token issuer must be {issuer!r}")
+    if claim in ("nbf", "iat"):
+        return AuthError(AuthErrorCode.NOT_YET_VALID, "token is not valid yet (nbf/iat in the future)")
     return AuthError(AuthErrorCode.TOKEN_MALFORMED, f"token claim {claim!r} is invalid")
 
 

@@ -29,6 +29,7 @@ from bff.channels.registry import DataCentre, Registry, ServiceSpec
 from bff.channels.request_id import HEADER as REQUEST_ID_HEADER
 from bff.channels.request_id import request_id
 from bff.channels.retry import RetryBudget, backoff_seconds
+from bff.channels.timing import current_timing
 
 T = TypeVar("T")
 
@@ -225,8 +226,12 @@ class ChannelClient:
             route.breaker.on_success()
         else:
             route.breaker.on_failure()
+        elapsed = self._clock() - started
+        timing = current_timing.get()
+        if timing is not None:
+            timing.observe(elapsed)
         if self._metrics is not None:
-            self._metrics.attempt(service, route.dc.name, outcome, self._clock() - started)
+            self._metrics.attempt(service, route.dc.name, outcome, elapsed)
 
     async def _send(self, svc: _Service, route: _Route, call: Call, budget_s: float) -> Reply:
         name, dc = svc.spec.name, route.dc.name

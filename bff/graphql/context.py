@@ -11,9 +11,9 @@ from starlette.requests import Request
 from bff.auth.bearer import principal_from_headers
 from bff.auth.principal import Principal, Role
 from bff.auth.validator import TokenValidator
-from bff.channels.request_id import current_request_id
 from bff.channels.bundle import Channels
 from bff.channels.models import CustomerScope
+from bff.channels.request_id import current_request_id
 from bff.graphql.exceptions import Forbidden
 from bff.graphql.loaders import Loaders
 

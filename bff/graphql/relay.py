@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from bff.channels.errors import ChannelRejected
 from bff.channels.models import Money as DomainMoney
 from bff.channels.models import Page
 from bff.graphql.exceptions import BadUserInput
@@ -98,7 +99,12 @@ async def paginate(
     """One page of a Relay connection over a downstream `fetch(first, downstream_cursor)`."""
     check_first(first)
     downstream, skip = decode_cursor(after) if after else (None, 0)
-    page = await fetch(skip + first, downstream)
+    try:
+        page = await fetch(skip + first, downstream)
+    except ChannelRejected as exc:
+        if exc.code != "INVALID_CURSOR":
+            raise
+        raise BadUserInput("`after` is not a cursor from this connection; use a pageInfo.endCursor") from None
     items = page.items[skip : skip + first]
     edges = [
         Edge(node=convert(item), cursor=encode_cursor(downstream, skip + i + 1))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import strawberry
@@ -12,6 +11,7 @@ from bff.graphql.cards.types import Card
 from bff.graphql.content.types import ContentItem, ContentKind
 from bff.graphql.context import RequestContext
 from bff.graphql.customer.types import Customer
+from bff.graphql.exceptions import BadUserInput, ObjectNotFound
 from bff.graphql.loans.types import Loan
 from bff.graphql.messages.types import MessageThread
 from bff.graphql.nodes import find_node
@@ -35,17 +35,14 @@ class Query:
     @strawberry.field(
         description=f"Several objects by global id (at most {MAX_NODES}); unknown ones are null."
     )
-    async def nodes(
+    def nodes(
         self, info: strawberry.Info[RequestContext, Any], ids: list[strawberry.ID]
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
-            from bff.graphql.exceptions import BadUserInput
-
             raise BadUserInput(f"ask for at most {MAX_NODES} ids at once, got {len(ids)}")
-        results = await asyncio.gather(
-            *(find_node(info.context, str(i)) for i in ids), return_exceptions=True
-        )
-        return [r if isinstance(r, Node) else None for r in results]
+        # One awaitable per id: graphql-core resolves them together, and an outage
+        # becomes an error at ["nodes", i] instead of a silent null.
+        return [_node_or_none(info.context, str(i)) for i in ids]  # type: ignore[misc]
 
     @strawberry.field(description="Content of your member bank: short videos, live streams, banners.")
     async def content_feed(
@@ -64,6 +61,13 @@ class Query:
             after,
             ContentItem.of,
         )
+
+
+async def _node_or_none(ctx: RequestContext, global_id: str) -> Node | None:
+    try:
+        return await find_node(ctx, global_id)
+    except ObjectNotFound:
+        return None
 
 
 @strawberry.type

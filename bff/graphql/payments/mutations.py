@@ -23,6 +23,7 @@ from bff.graphql.payments.types import (
 MAX_KEY_LENGTH = 128
 MAX_AMOUNT = Decimal("1000000000")
 CENT = Decimal("0.01")
+MAX_MEMO = 140
 _KNOWN_CODES = {code.value for code in TransferRefusalCode}
 
 
@@ -38,7 +39,7 @@ async def transfer(info: strawberry.Info[RequestContext, Any], input: TransferIn
         return TransferRefused(
             code=TransferRefusalCode.ACCOUNT_NOT_FOUND, message=str(exc), field="fromAccountId"
         )
-    amount = DomainMoney(input.amount.amount, input.amount.currency)
+    amount = DomainMoney(input.amount.amount.quantize(CENT), input.amount.currency)
     try:
         done = await ctx.channels.payments.transfer(
             scope,
@@ -52,7 +53,8 @@ async def transfer(info: strawberry.Info[RequestContext, Any], input: TransferIn
     except ChannelRejected as exc:
         if exc.code not in _KNOWN_CODES:
             raise
-        return TransferRefused(code=TransferRefusalCode(exc.code), message=exc.reason_text)
+        field = "fromAccountId" if exc.code == "ACCOUNT_NOT_FOUND" else None
+        return TransferRefused(code=TransferRefusalCode(exc.code), message=exc.reason_text, field=field)
     return TransferDone(transfer=Transfer.of(done))
 
 
@@ -64,6 +66,13 @@ def _check(input: TransferInput) -> TransferRefused | None:
             message=f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters (use a UUID)",
             field="idempotencyKey",
         )
+    text_problem = _check_texts(input)
+    if text_problem is not None:
+        return text_problem
+    if input.amount.currency != "CNY":
+        return TransferRefused(
+            code=TransferRefusalCode.INVALID_AMOUNT, message="transfers are in CNY only", field="amount"
+        )
     amount = input.amount.amount
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount > MAX_AMOUNT:
         return TransferRefused(
@@ -72,3 +81,18 @@ def _check(input: TransferInput) -> TransferRefused | None:
             field="amount",
         )
     return None
+
+
+def _check_texts(input: TransferInput) -> TransferRefused | None:
+    number = input.to_account_number.strip()
+    if not (number.isdigit() and 10 <= len(number) <= 19):
+        return _invalid("toAccountNumber", "toAccountNumber must be 10 to 19 digits")
+    if not input.to_name.strip():
+        return _invalid("toName", "toName must name the payee")
+    if len(input.memo) > MAX_MEMO:
+        return _invalid("memo", f"memo must be at most {MAX_MEMO} characters")
+    return None
+
+
+def _invalid(field: str, message: str) -> TransferRefused:
+    return TransferRefused(code=TransferRefusalCode.INVALID_INPUT, message=message, field=field)
