@@ -4,42 +4,103 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from bff.auth.dev_issuer import DevIssuer
+from bff.auth.keys import JwksSource
+from bff.auth.validator import TokenValidator
+from bff.channels.bundle import Channels
 from bff.channels.client import ChannelClient
 from bff.channels.metrics import ChannelMetrics
 from bff.channels.registry import load_registry
+from bff.graphql.context import context_factory
+from bff.graphql.engine import GraphQLEngine
+from bff.graphql.http import graphql_routes
+from bff.graphql.limits import Limits
+from bff.graphql.persisted import DocumentStore
+from bff.graphql.schema import build_schema
 from bff.health import healthz, metrics, readyz
 from bff.settings import Settings
+
+DEV_ISSUER_DIR = Path("var/demo/issuer")
+
+
+class ConfigurationError(RuntimeError):
+    """Settings that cannot work together; the message says which to set."""
 
 
 def create_app(settings: Settings) -> Starlette:
     """Build the BFF from `settings`; connections open in the lifespan, not here."""
     registry = load_registry(settings.channels_file, settings.channel_endpoints)
     metrics_registry = CollectorRegistry()
+    # from_url and the client constructor do no I/O; connections open on first use.
+    redis = aioredis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
+    client = ChannelClient(registry, metrics=ChannelMetrics(metrics_registry))
+    channels = Channels.over(client)
+    jwks = _jwks_source(settings)
+    validator = TokenValidator(jwks, settings.auth_issuer, settings.auth_audience, settings.auth_leeway_s)
+    jwks.on_change(validator.forget)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = aioredis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
-        channels = ChannelClient(registry, metrics=ChannelMetrics(metrics_registry))
-        await channels.start()
-        app.state.redis = redis
-        app.state.channels = channels
+        await jwks.load()
+        jwks.start_refreshing()
+        await client.start()
         try:
             yield
         finally:
-            await channels.close()
+            await jwks.stop()
+            await client.close()
             await redis.aclose()
 
-    app = Starlette(
-        debug=settings.development,
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)],
-        lifespan=lifespan,
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    routes += graphql_routes(
+        _engine(settings),
+        DocumentStore(
+            redis, trusted_only=settings.graphql_trusted_documents, apq_ttl_s=settings.graphql_apq_ttl_s
+        ),
+        context_factory(validator, channels),
+        metrics_registry=metrics_registry,
+        max_body_bytes=settings.graphql_max_body_bytes,
+        batching=settings.graphql_batching,
     )
+    app = Starlette(debug=settings.development, routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics_registry = metrics_registry
+    app.state.redis = redis
+    app.state.channels = client
     return app
+
+
+def _engine(settings: Settings) -> GraphQLEngine:
+    limits = Limits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+        max_tokens=settings.graphql_max_tokens,
+        max_batch=settings.graphql_max_batch,
+        default_list_size=settings.graphql_default_list_size,
+    )
+    return GraphQLEngine(
+        build_schema(),
+        development=settings.development,
+        cache_size=settings.graphql_document_cache_size,
+        limits=limits,
+    )
+
+
+def _jwks_source(settings: Settings) -> JwksSource:
+    if settings.auth_jwks_url:
+        return JwksSource(url=settings.auth_jwks_url)
+    if settings.auth_jwks_file:
+        return JwksSource(file=settings.auth_jwks_file)
+    if settings.development:
+        # Development without an identity provider: trust the demo issuer's keys.
+        issuer = DevIssuer(DEV_ISSUER_DIR, settings.auth_issuer, settings.auth_audience)
+        return JwksSource(file=issuer.write_public_jwks(DEV_ISSUER_DIR / "jwks.json"))
+    raise ConfigurationError("set BFF_AUTH_JWKS_URL (or BFF_AUTH_JWKS_FILE) to the identity provider's keys")

@@ -24,10 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = Settings()
     if parsed.command == "serve":
-        from bff.app import create_app
-
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
-        return 0
+        return _serve(settings)
+    if parsed.command == "register-documents":
+        return _register_documents(settings, Path(parsed.path))
     if parsed.command == "demo":
         from bff.demo import run_demo
 
@@ -54,9 +53,55 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     token.add_argument("--alg", choices=["ES256", "RS256"], default="ES256")
     token.add_argument("--issuer-dir", default="var/demo/issuer", help="the demo issuer's key directory")
+    register = commands.add_parser(
+        "register-documents", help="register trusted GraphQL documents (.graphql or Apollo manifest) in Redis"
+    )
+    register.add_argument(
+        "path", help="a .graphql file of named operations or a persisted-query manifest (.json)"
+    )
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--write", metavar="FILE", help="write it to FILE instead, e.g. schemas/bff.graphql")
     return parser
+
+
+def _serve(settings: Settings) -> int:
+    from bff.app import ConfigurationError, create_app
+    from bff.logging_setup import configure_logging
+
+    configure_logging(settings.log_level)
+    try:
+        app = create_app(settings)
+    except ConfigurationError as exc:
+        print(f"bff serve: {exc}", file=sys.stderr)
+        return 2
+    # uvicorn's own logging config would replace the JSON handler; the endpoint logs each operation.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+def _register_documents(settings: Settings, path: Path) -> int:
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from bff.graphql.persisted import register_documents
+
+    async def run() -> int:
+        redis = aioredis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
+        try:
+            registration = await register_documents(redis, path)
+        finally:
+            await redis.aclose()
+        for document in registration.documents:
+            print(f"{document.sha256}  {document.name}")
+        print(f"registered {registration.total} documents ({registration.added} new) from {path}")
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except (ValueError, OSError) as exc:
+        print(f"bff register-documents: {exc}", file=sys.stderr)
+        return 2
 
 
 def _token(parsed: argparse.Namespace, settings: Settings) -> int:

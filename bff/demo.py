@@ -18,6 +18,7 @@ import uvicorn
 
 from bff.app import create_app
 from bff.auth.dev_issuer import DevIssuer
+from bff.logging_setup import configure_logging
 from bff.settings import Settings
 from bff.store.private_server import PrivateRedis, RedisUnavailable, start_private_redis
 
@@ -39,7 +40,10 @@ def run_demo(settings: Settings, workdir: Path) -> int:
             update={"redis_url": redis_url, "channel_endpoints": endpoints, "auth_jwks_file": jwks}
         )
         _banner(settings, endpoints, workdir)
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        configure_logging("WARNING")
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
+        )
         return 0
     except (DemoError, RedisUnavailable) as exc:
         print(f"bff demo: {exc}", file=sys.stderr)

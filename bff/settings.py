@@ -30,6 +30,20 @@ class Settings(BaseSettings):
     auth_jwks_file: Path | None = None
     auth_leeway_s: int = Field(30, ge=0, le=300)
 
+    # GraphQL limits; each refused with a clear error and code. None switches one off.
+    graphql_max_depth: int | None = 12
+    graphql_max_aliases: int | None = 30
+    graphql_max_cost: int | None = 20_000
+    graphql_max_tokens: int | None = 5_000
+    graphql_max_batch: int = 10
+    graphql_default_list_size: int = 10
+    graphql_batching: bool = True
+    graphql_max_body_bytes: int = 1_000_000
+    graphql_document_cache_size: int = 1_000
+    # Production runs trusted documents only: nothing executes unless registered.
+    graphql_trusted_documents: bool = False
+    graphql_apq_ttl_s: int = 7 * 24 * 3600
+
     @property
     def development(self) -> bool:
         return self.environment == "development"

@@ -238,7 +238,10 @@ async def test_traffic_follows_data_centre_weights(registry: Registry, sim_contr
     heavy_a = tuned(
         registry,
         "crm",
-        data_centres=(replace(spec.data_centre("dc-a"), weight=90), replace(spec.data_centre("dc-b"), weight=10)),
+        data_centres=(
+            replace(spec.data_centre("dc-a"), weight=90),
+            replace(spec.data_centre("dc-b"), weight=10),
+        ),
     )
     async with client_for(heavy_a) as client:
         served = [await client.call("crm", READ, served_by) for _ in range(400)]

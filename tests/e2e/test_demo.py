@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,8 +42,22 @@ def test_demo_serves_readiness_with_every_downstream_service(tmp_path: Path) -> 
             "messages",
             "crm",
         }
+        home = _home_screen(port, tmp_path)
+        assert home.get("errors") is None
+        me = home["data"]["me"]
+        fed_by = {
+            "crm": me["profile"]["name"],
+            "core_banking": me["accounts"][0]["balance"]["amount"],
+            "cards": me["cards"][0]["maskedNumber"],
+            "loans": me["loans"]["totalCount"] is not None,
+            "wealth": me["wealth"]["total"]["amount"],
+            "messages": me["unreadMessageCount"] is not None,
+            "content": home["data"]["contentFeed"]["nodes"][0]["title"],
+        }
+        assert all(fed_by.values()), fed_by
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-        assert "bff_downstream_requests_total" in metrics
+        assert 'bff_downstream_requests_total{data_centre="dc-' in metrics
+        assert "bff_graphql_requests_total" in metrics
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=20)
@@ -66,6 +81,36 @@ def test_demo_without_redis_says_how_to_get_one(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "REDIS_URL" in done.stderr
     assert "apt-get install redis-server" in done.stderr
+
+
+HOME_QUERY = """
+query HomeScreen {
+  me {
+    profile { name }
+    accounts { name balance { amount currency } }
+    cards { maskedNumber }
+    loans(first: 2) { totalCount }
+    wealth { total { amount currency } }
+    unreadMessageCount
+  }
+  contentFeed(first: 3) { nodes { title kind } }
+}
+"""
+
+
+def _home_screen(port: int, workdir: Path) -> dict[str, Any]:
+    token = subprocess.run(
+        [*BFF, "token", "--issuer-dir", str(workdir / "issuer")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": HOME_QUERY, "operationName": "HomeScreen"},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/graphql-response+json"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], limit_s: float) -> dict[str, object]:
