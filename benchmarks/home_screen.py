@@ -153,8 +153,13 @@ def main() -> None:
         finally:
             for process in (bff, sims):
                 if process is not None:
-                    process.terminate()
-                    process.wait()
+                    if process.poll() is None:
+                        process.terminate()
+                    try:
+                        process.wait(timeout=60)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
             redis.stop()
     done = len(latencies)
     print(

