@@ -23,9 +23,13 @@ class DownstreamTiming:
         if seconds > self.slowest_s:
             self.slowest_s = seconds
 
-    def server_timing(self) -> str:
-        """The Server-Timing header value (W3C Server Timing), durations in ms."""
+    def server_timing(self, handled_s: float) -> str:
+        """The Server-Timing header value (W3C Server Timing), durations in ms.
+
+        `bff` is the whole request inside the BFF, `downstream` its slowest call.
+        """
         return (
+            f"bff;dur={handled_s * 1000:.2f}, "
             f'downstream;dur={self.slowest_s * 1000:.2f};desc="slowest of {self.calls} calls", '
             f"downstream-total;dur={self.total_s * 1000:.2f}"
         )

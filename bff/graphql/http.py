@@ -170,7 +170,7 @@ class GraphQLEndpoint:
         finally:
             current_request_id.reset(token)
             current_timing.reset(timing_token)
-        await reply.send(send, request_id, timing.server_timing())
+        await reply.send(send, request_id, timing.server_timing(time.perf_counter() - started))
 
     async def _respond(
         self, scope: Scope, receive: Receive, headers: dict[str, str], request_id: str, started: float
