@@ -33,6 +33,8 @@ from bff.channels.timing import current_timing
 
 T = TypeVar("T")
 
+LATENCY_SMOOTHING = 0.2
+
 # What a decoder may raise on a body it cannot read (json, xml, missing keys, bad numbers).
 _DECODE_ERRORS = (MalformedBody, ValueError, KeyError, TypeError, AttributeError, IndexError, ParseError)
 
@@ -58,6 +60,8 @@ class _Service:
         self.budget = RetryBudget(spec.retry, clock)
         self.token = ClientCredentialsToken(spec.auth, clock=clock) if spec.auth else None
         self.all_dcs = "+".join(dc.name for dc in spec.data_centres)
+        # Smoothed latency of successful attempts, so callers can start slow services first.
+        self.latency_ewma_s = 0.0
 
     def pick(self, tried: list[str], rng: random.Random) -> _Route | None:
         """A weighted random data centre whose breaker lets a call through.
@@ -136,6 +140,10 @@ class ChannelClient:
         return {
             (name, r.dc.name): r.breaker.state for name, svc in self._services.items() for r in svc.routes
         }
+
+    def latency_estimate(self, service: str) -> float:
+        """Smoothed seconds a successful call to `service` takes (0 before the first one)."""
+        return self._service(service).latency_ewma_s
 
     def token_source(self, service: str) -> ClientCredentialsToken | None:
         return self._service(service).token
@@ -227,6 +235,9 @@ class ChannelClient:
         else:
             route.breaker.on_failure()
         elapsed = self._clock() - started
+        if ok:
+            svc = self._services[service]
+            svc.latency_ewma_s += LATENCY_SMOOTHING * (elapsed - svc.latency_ewma_s)
         timing = current_timing.get()
         if timing is not None:
             timing.observe(elapsed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -24,6 +24,7 @@ from bff.channels.models import (
     WealthSummary,
 )
 
+Fetch = Callable[[CustomerScope], Awaitable[Any]]
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -39,6 +40,8 @@ def _per_key(fetch: Callable[[K], Awaitable[V]]) -> Callable[[list[K]], Awaitabl
 
 class Loaders:
     def __init__(self, channels: Channels) -> None:
+        self._client = channels.client
+        self._channels = channels
         self.profile: DataLoader[CustomerScope, CustomerProfile] = DataLoader(_per_key(channels.crm.profile))
         self.accounts: DataLoader[CustomerScope, list[Account]] = DataLoader(
             _per_key(channels.core_banking.accounts)
@@ -51,6 +54,32 @@ class Loaders:
         self.content_items: DataLoader[tuple[str, str], ContentItem | None] = DataLoader(
             self._content_batch(channels)
         )
+
+    def prefetch(self, scope: CustomerScope, fields: set[str]) -> None:
+        """Start the customer loads these `me` fields will need, slowest service first.
+
+        A request waits for its slowest downstream call; issuing calls one after
+        another costs a few hundred microseconds each, so the slow one goes first.
+        """
+        wanted = [source for field, source in self._by_field().items() if field in fields]
+        wanted.sort(key=lambda source: self._client.latency_estimate(source[0]), reverse=True)
+        for _, loader, fetch in wanted:
+            if loader.cache_map.get(scope) is None:
+                # A task starts on the next loop turn; DataLoader's own dispatch takes two.
+                task = asyncio.ensure_future(fetch(scope))
+                task.add_done_callback(_retrieve)
+                loader.cache_map.set(scope, task)
+
+    def _by_field(self) -> dict[str, tuple[str, DataLoader[CustomerScope, Any], Fetch]]:
+        channels = self._channels
+        return {
+            "profile": ("crm", self.profile, channels.crm.profile),
+            "accounts": ("core_banking", self.accounts, channels.core_banking.accounts),
+            "cards": ("cards", self.cards, channels.cards.cards),
+            "wealth": ("wealth", self.wealth, channels.wealth.summary),
+            "messageThreads": ("messages", self.threads, channels.messages.threads),
+            "unreadMessageCount": ("messages", self.threads, channels.messages.threads),
+        }
 
     @staticmethod
     def _content_batch(
@@ -71,6 +100,12 @@ class Loaders:
             return [merged.get(key) for key in keys]
 
         return load
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """A prefetched load whose field is skipped must not log 'exception never retrieved'."""
+    if not task.cancelled():
+        task.exception()
 
 
 def first_or_none(items: Sequence[V], match: Callable[[V], bool]) -> V | None:

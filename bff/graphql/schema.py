@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from bff.graphql.accounts.types import Account, Transaction
 from bff.graphql.cards.types import Card
@@ -26,7 +27,10 @@ MAX_NODES = 50
 class Query:
     @strawberry.field(description="The signed-in customer.")
     def me(self, info: strawberry.Info[RequestContext, Any]) -> Customer:
-        return Customer.of(info.context.customer())
+        ctx = info.context
+        scope = ctx.customer()
+        ctx.loaders.prefetch(scope, selected_names(info.selected_fields))
+        return Customer.of(scope)
 
     @strawberry.field(description="Any object by its global id, if it is yours.")
     async def node(self, info: strawberry.Info[RequestContext, Any], id: strawberry.ID) -> Node | None:
@@ -61,6 +65,18 @@ class Query:
             after,
             ContentItem.of,
         )
+
+
+def selected_names(selections: list[Selection]) -> set[str]:
+    """Field names directly under the selected field(s), through fragments."""
+    names: set[str] = set()
+    for selection in selections:
+        for child in selection.selections:
+            if isinstance(child, SelectedField):
+                names.add(child.name)
+            else:
+                names |= selected_names([child])  # inline fragment or fragment spread
+    return names
 
 
 async def _node_or_none(ctx: RequestContext, global_id: str) -> Node | None:
