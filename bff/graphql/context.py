@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,13 @@ class RequestContext:
             roles = ", ".join(sorted(r.value for r in self.principal.roles))
             raise Forbidden(f"this field is for customers; your token's roles are: {roles}")
         return scope
+
+    def prefetch(self, root_selections: Mapping[str, frozenset[str]]) -> None:
+        """Called by the engine before execution: start the loads `me`'s fields will need."""
+        under_me = root_selections.get("me")
+        scope = self.principal.customer_scope
+        if under_me and scope is not None:
+            self.loaders.prefetch(scope, set(under_me))
 
     def require(self, role: Role) -> None:
         if not self.principal.has(role):

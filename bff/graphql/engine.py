@@ -11,20 +11,24 @@ the engine refuses a schema that has any.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
 import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSyntaxError,
+    InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
+    SelectionSetNode,
     execute,
     parse,
     specified_rules,
@@ -50,6 +54,9 @@ class Operation:
     type: OperationType
     name: str | None
     shape: Shape
+    # Root field name -> the field names selected directly under it (through
+    # fragments), computed once so a context can start known loads before execution.
+    root_selections: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def depth(self) -> int:
@@ -172,6 +179,9 @@ class GraphQLEngine:
     ) -> ExecutionResult:
         """Run a planned operation; resolver errors come back in the result, not raised."""
         assert prepared.document is not None
+        prefetch = getattr(context, "prefetch", None)
+        if prefetch is not None:
+            prefetch(operation.root_selections)
         result = execute(
             self._graphql_schema,
             prepared.document,
@@ -223,5 +233,33 @@ class GraphQLEngine:
                 continue
             shape = measure(self._graphql_schema, definition, fragments, self.limits)
             name = definition.name.value if definition.name else None
-            operations[name] = Operation(definition.operation, name, shape)
+            roots = root_selections(definition.selection_set, fragments)
+            operations[name] = Operation(definition.operation, name, shape, roots)
         return operations
+
+
+def root_selections(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> dict[str, frozenset[str]]:
+    """For each root field, the names of the fields selected under it."""
+    roots: dict[str, set[str]] = {}
+    for root in _fields(selection_set, fragments, set()):
+        children = roots.setdefault(root.name.value, set())
+        if root.selection_set is not None:
+            children.update(child.name.value for child in _fields(root.selection_set, fragments, set()))
+    return {name: frozenset(children) for name, children in roots.items()}
+
+
+def _fields(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode], seen: set[str]
+) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                yield from _fields(fragment.selection_set, fragments, seen)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
 from bff.graphql.accounts.types import Account, Transaction
 from bff.graphql.cards.types import Card
@@ -27,10 +26,8 @@ MAX_NODES = 50
 class Query:
     @strawberry.field(description="The signed-in customer.")
     def me(self, info: strawberry.Info[RequestContext, Any]) -> Customer:
-        ctx = info.context
-        scope = ctx.customer()
-        ctx.loaders.prefetch(scope, selected_names(info.selected_fields))
-        return Customer.of(scope)
+        # The engine already started the loads this selection needs (RequestContext.prefetch).
+        return Customer.of(info.context.customer())
 
     @strawberry.field(description="Any object by its global id, if it is yours.")
     async def node(self, info: strawberry.Info[RequestContext, Any], id: strawberry.ID) -> Node | None:
@@ -65,18 +62,6 @@ class Query:
             after,
             ContentItem.of,
         )
-
-
-def selected_names(selections: list[Selection]) -> set[str]:
-    """Field names directly under the selected field(s), through fragments."""
-    names: set[str] = set()
-    for selection in selections:
-        for child in selection.selections:
-            if isinstance(child, SelectedField):
-                names.add(child.name)
-            else:
-                names |= selected_names([child])  # inline fragment or fragment spread
-    return names
 
 
 async def _node_or_none(ctx: RequestContext, global_id: str) -> Node | None:
