@@ -56,6 +56,10 @@ class _Service:
             _Route(dc, Breaker(spec.breaker, clock, _listener(metrics, spec.name, dc.name)))
             for dc in spec.data_centres
         ]
+        if metrics is not None:
+            # Export every breaker from the start, so dashboards and absent() alerts see it.
+            for dc in spec.data_centres:
+                metrics.breaker(spec.name, dc.name, BreakerState.CLOSED)
         self.bulkhead = Bulkhead(spec.concurrency, spec.queue_timeout_ms / 1000)
         self.budget = RetryBudget(spec.retry, clock)
         self.token = ClientCredentialsToken(spec.auth, clock=clock) if spec.auth else None

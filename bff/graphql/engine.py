@@ -254,6 +254,9 @@ def _fields(
     selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode], seen: set[str]
 ) -> Iterator[FieldNode]:
     for selection in selection_set.selections:
+        if any(d.name.value in ("skip", "include") for d in selection.directives or ()):
+            # Whether these run depends on variables; they load when (if) resolved.
+            continue
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
