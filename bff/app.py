@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
         metrics_registry=metrics_registry,
         max_body_bytes=settings.graphql_max_body_bytes,
         batching=settings.graphql_batching,
+        request_budget_s=settings.graphql_request_budget_ms / 1000,
     )
     app = Starlette(debug=settings.development, routes=routes, lifespan=lifespan)
     app.state.settings = settings

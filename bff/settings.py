@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     graphql_default_list_size: int = 10
     graphql_batching: bool = True
     graphql_max_body_bytes: int = 1_000_000
+    # No downstream call outlives this: slow services' fields come back null in time.
+    graphql_request_budget_ms: int = Field(4_000, ge=100)
     graphql_document_cache_size: int = 1_000
     # Production runs trusted documents only: nothing executes unless registered.
     graphql_trusted_documents: bool = False

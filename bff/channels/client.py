@@ -29,7 +29,7 @@ from bff.channels.registry import DataCentre, Registry, ServiceSpec
 from bff.channels.request_id import HEADER as REQUEST_ID_HEADER
 from bff.channels.request_id import request_id
 from bff.channels.retry import RetryBudget, backoff_seconds
-from bff.channels.timing import current_timing
+from bff.channels.timing import current_timing, request_deadline
 
 T = TypeVar("T")
 
@@ -165,6 +165,9 @@ class ChannelClient:
         svc = self._service(service)
         svc.budget.deposit()
         deadline = self._clock() + svc.spec.deadline_ms / 1000
+        budget = request_deadline.get()
+        if budget is not None and budget < deadline:
+            deadline = budget
         try:
             async with svc.bulkhead:
                 return await self._with_retries(svc, call, decode, deadline)
@@ -210,12 +213,19 @@ class ChannelClient:
     ) -> T:
         name, dc = svc.spec.name, route.dc.name
         started = self._clock()
+        own_timeout = svc.spec.timeout_ms / 1000
         verdict = False
         try:
-            reply = await self._send(svc, route, call, min(svc.spec.timeout_ms / 1000, deadline - started))
+            reply = await self._send(svc, route, call, min(own_timeout, deadline - started))
             value = decode(reply)
         except ChannelFailure as failure:
             verdict = True
+            if failure.reason is FailureReason.TIMEOUT and deadline - started < own_timeout:
+                # Cut short by the caller's budget, not slow by the service's own
+                # standard: no mark against the data centre's breaker.
+                route.breaker.release()
+                self._observe(name, dc, "budget_exhausted", started)
+                raise
             self._record(route, name, failure.reason.value, started, ok=False)
             raise
         except ChannelRejected:
@@ -238,15 +248,19 @@ class ChannelClient:
             route.breaker.on_success()
         else:
             route.breaker.on_failure()
-        elapsed = self._clock() - started
+        elapsed = self._observe(service, route.dc.name, outcome, started)
         if ok:
             svc = self._services[service]
             svc.latency_ewma_s += LATENCY_SMOOTHING * (elapsed - svc.latency_ewma_s)
+
+    def _observe(self, service: str, dc: str, outcome: str, started: float) -> float:
+        elapsed = self._clock() - started
         timing = current_timing.get()
         if timing is not None:
             timing.observe(elapsed)
         if self._metrics is not None:
-            self._metrics.attempt(service, route.dc.name, outcome, elapsed)
+            self._metrics.attempt(service, dc, outcome, elapsed)
+        return elapsed
 
     async def _send(self, svc: _Service, route: _Route, call: Call, budget_s: float) -> Reply:
         name, dc = svc.spec.name, route.dc.name

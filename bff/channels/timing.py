@@ -36,3 +36,8 @@ class DownstreamTiming:
 
 
 current_timing: ContextVar[DownstreamTiming | None] = ContextVar("current_timing", default=None)
+
+
+# Monotonic time (time.monotonic) by which the inbound request must be answered;
+# no downstream call waits past it, whatever its own deadline.
+request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)

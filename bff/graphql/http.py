@@ -37,7 +37,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from bff.auth.errors import AuthError
 from bff.channels.request_id import current_request_id
-from bff.channels.timing import DownstreamTiming, current_timing
+from bff.channels.timing import DownstreamTiming, current_timing, request_deadline
 from bff.graphql.csrf import PREFLIGHT_HEADERS, csrf_refusal
 from bff.graphql.engine import GraphQLEngine
 from bff.graphql.errors import (
@@ -73,6 +73,7 @@ def graphql_routes(
     max_body_bytes: int = 1_000_000,
     csrf_headers: Sequence[str] = PREFLIGHT_HEADERS,
     batching: bool = True,
+    request_budget_s: float | None = None,
 ) -> list[Route]:
     """The GraphQL route: mount it in the app's route list."""
     endpoint = GraphQLEndpoint(
@@ -83,6 +84,7 @@ def graphql_routes(
         max_body_bytes=max_body_bytes,
         csrf_headers=tuple(h.lower() for h in csrf_headers),
         batching=batching,
+        request_budget_s=request_budget_s,
     )
     return [Route(path, endpoint, name="graphql")]
 
@@ -145,6 +147,7 @@ class GraphQLEndpoint:
         max_body_bytes: int,
         csrf_headers: tuple[str, ...],
         batching: bool,
+        request_budget_s: float | None = None,
     ) -> None:
         self._engine = engine
         self._documents = documents
@@ -153,6 +156,7 @@ class GraphQLEndpoint:
         self._max_body_bytes = max_body_bytes
         self._csrf_headers = csrf_headers
         self._batching = batching
+        self._request_budget_s = request_budget_s
         self._debug = engine.development
         self._graphiql = get_graphql_ide_html("graphiql").encode() if engine.development else None
 
@@ -163,6 +167,8 @@ class GraphQLEndpoint:
         token = current_request_id.set(request_id)
         timing = DownstreamTiming()
         timing_token = current_timing.set(timing)
+        budget = None if self._request_budget_s is None else time.monotonic() + self._request_budget_s
+        budget_token = request_deadline.set(budget)
         try:
             reply = await self._respond(scope, receive, headers, request_id, started)
         except ClientDisconnect:
@@ -170,6 +176,7 @@ class GraphQLEndpoint:
         finally:
             current_request_id.reset(token)
             current_timing.reset(timing_token)
+            request_deadline.reset(budget_token)
         await reply.send(send, request_id, timing.server_timing(time.perf_counter() - started))
 
     async def _respond(

@@ -19,6 +19,7 @@ from bff.channels.errors import ChannelFailure, FailureReason
 from bff.channels.metrics import ChannelMetrics
 from bff.channels.registry import Registry
 from bff.channels.request_id import current_request_id
+from bff.channels.timing import request_deadline
 from tests.support.sim_control import SimControl
 from tests.support.tuning import FakeClock, tuned
 
@@ -247,3 +248,25 @@ async def test_traffic_follows_data_centre_weights(registry: Registry, sim_contr
         served = [await client.call("crm", READ, served_by) for _ in range(400)]
     share_a = served.count("dc-a") / len(served)
     assert 0.8 < share_a < 0.97
+
+
+async def test_request_budget_cuts_calls_short_without_tripping_breakers(
+    registry: Registry, sim_control: SimControl
+) -> None:
+    for dc in ("dc-a", "dc-b"):
+        sim_control.set_faults("crm", dc, latency_ms=3000)
+    patient = tuned(registry, "crm", timeout_ms=2500, deadline_ms=2900, breaker={"failure_threshold": 1})
+    async with client_for(patient) as client:
+        budget = request_deadline.set(time.monotonic() + 0.3)
+        try:
+            started = time.monotonic()
+            with pytest.raises(ChannelFailure) as caught:
+                await client.call("crm", READ, served_by)
+            waited = time.monotonic() - started
+        finally:
+            request_deadline.reset(budget)
+        states = client.breaker_states()
+    assert caught.value.reason is FailureReason.TIMEOUT
+    assert waited < 1.5, "the request's budget, not the service's 2.5 s timeout, bounded the wait"
+    assert states[("crm", "dc-a")] is BreakerState.CLOSED
+    assert states[("crm", "dc-b")] is BreakerState.CLOSED
