@@ -30,19 +30,9 @@ import httpx
 from bff.auth.dev_issuer import DevIssuer
 from bff.store.private_server import free_port, start_private_redis
 
-HOME_QUERY = """
-query HomeScreen {
-  me {
-    profile { name regionType assetsTier }
-    accounts { id name kind maskedNumber balance { amount currency } available { amount currency } }
-    cards { id kind maskedNumber status }
-    loans(first: 3) { totalCount nodes { id product outstanding { amount currency } nextPaymentDue } }
-    wealth { total { amount currency } }
-    unreadMessageCount
-  }
-  contentFeed(first: 6) { nodes { id kind title imageUrl } }
-}
-"""
+HOME_QUERY = (
+    Path(__file__).resolve().parents[1] / "schemas" / "app-operations" / "home_screen.graphql"
+).read_text()
 SERVER_TIMING = re.compile(r"downstream;dur=([0-9.]+)")
 INSIDE_BFF = re.compile(r"bff;dur=([0-9.]+)")
 SERVICES = ("core_banking", "cards", "loans", "wealth", "payments", "content", "messages", "crm")

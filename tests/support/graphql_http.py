@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,20 +23,10 @@ CUSTOMER_A = "RCB001-00042"
 CUSTOMER_B = "RCB001-00043"  # same member bank as A
 OTHER_BANK_CUSTOMER = "RCB002-00042"
 
-# The app's home screen, as benchmarks/home_screen.py sends it.
-HOME_QUERY = """
-query HomeScreen {
-  me {
-    profile { name regionType assetsTier }
-    accounts { id name kind maskedNumber balance { amount currency } available { amount currency } }
-    cards { id kind maskedNumber status }
-    loans(first: 3) { totalCount nodes { id product outstanding { amount currency } nextPaymentDue } }
-    wealth { total { amount currency } }
-    unreadMessageCount
-  }
-  contentFeed(first: 6) { nodes { id kind title imageUrl } }
-}
-"""
+# The app's home screen, as the app (and benchmarks/home_screen.py) sends it.
+HOME_QUERY = (
+    Path(__file__).resolve().parents[2] / "schemas" / "app-operations" / "home_screen.graphql"
+).read_text()
 HOME_SERVICES = ("core_banking", "crm", "cards", "loans", "wealth", "messages", "content")
 
 _SIGNED_IN = object()

@@ -1,0 +1,1 @@
+"""Mini-program host: registry, lifecycle, signing, sandbox policy, bridge, consent."""
