@@ -28,6 +28,7 @@ import aiohttp
 import httpx
 
 from bff.auth.dev_issuer import DevIssuer
+from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
 from bff.store.private_server import free_port, start_private_redis
 
 HOME_QUERY = (
@@ -128,11 +129,16 @@ def main() -> None:
                         json={"latency_ms": args.latency_ms},
                     )
             issuer = DevIssuer(work / "issuer")
+            secrets_dir = work / "host-secrets"
+            load_or_create_bridge_key(secrets_dir / "bridge-key.json")
+            load_or_create_secret(secrets_dir / "pairwise-secret")
             port = free_port()
             bff_env = {
                 **env,
                 "BFF_PORT": str(port),
                 "BFF_ENVIRONMENT": "production",
+                "BFF_BRIDGE_SIGNING_KEY_FILE": str(secrets_dir / "bridge-key.json"),
+                "BFF_PAIRWISE_SECRET_FILE": str(secrets_dir / "pairwise-secret"),
                 "REDIS_URL": redis.url,
                 "BFF_CHANNEL_ENDPOINTS": str(work / "topology.json"),
                 "BFF_AUTH_JWKS_FILE": str(issuer.write_public_jwks(work / "jwks.json")),

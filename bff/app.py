@@ -25,9 +25,17 @@ from bff.graphql.limits import Limits
 from bff.graphql.persisted import DocumentStore
 from bff.graphql.schema import build_schema
 from bff.health import healthz, metrics, readyz
+from bff.miniprograms.access_log import AccessLog
+from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
+from bff.miniprograms.consent import ConsentStore
+from bff.miniprograms.host import HostOrigins, MiniProgramHost
+from bff.miniprograms.host_keys import load_bridge_key, load_or_create_bridge_key, load_or_create_secret
+from bff.miniprograms.registry import MiniProgramRegistry
 from bff.settings import Settings
+from bff.store.client import RedisClient
 
 DEV_ISSUER_DIR = Path("var/demo/issuer")
+DEV_SECRETS_DIR = Path("var/dev-secrets")
 
 
 class ConfigurationError(RuntimeError):
@@ -45,6 +53,7 @@ def create_app(settings: Settings) -> Starlette:
     jwks = _jwks_source(settings)
     validator = TokenValidator(jwks, settings.auth_issuer, settings.auth_audience, settings.auth_leeway_s)
     jwks.on_change(validator.forget)
+    host = _miniprogram_host(settings, redis)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,7 +73,7 @@ def create_app(settings: Settings) -> Starlette:
         DocumentStore(
             redis, trusted_only=settings.graphql_trusted_documents, apq_ttl_s=settings.graphql_apq_ttl_s
         ),
-        context_factory(validator, channels),
+        context_factory(validator, channels, host),
         metrics_registry=metrics_registry,
         max_body_bytes=settings.graphql_max_body_bytes,
         batching=settings.graphql_batching,
@@ -93,6 +102,27 @@ def _engine(settings: Settings) -> GraphQLEngine:
         cache_size=settings.graphql_document_cache_size,
         limits=limits,
     )
+
+
+def _miniprogram_host(settings: Settings, redis: RedisClient) -> MiniProgramHost:
+    key_file, secret_file = settings.bridge_signing_key_file, settings.pairwise_secret_file
+    if key_file is not None and secret_file is not None:
+        key, secret = load_bridge_key(key_file), bytes.fromhex(secret_file.read_text().strip())
+    elif settings.development:
+        key = load_or_create_bridge_key(DEV_SECRETS_DIR / "bridge-key.json")
+        secret = load_or_create_secret(DEV_SECRETS_DIR / "pairwise-secret")
+    else:
+        raise ConfigurationError(
+            "set BFF_BRIDGE_SIGNING_KEY_FILE and BFF_PAIRWISE_SECRET_FILE (the host's secrets)"
+        )
+    consents = ConsentStore(redis)
+    issuer = BridgeTokenIssuer(redis, consents, key, settings.bridge_issuer, pairwise_secret=secret)
+    origins = HostOrigins(
+        public_url=settings.public_url.rstrip("/"),
+        bridge_origin=settings.public_url.rstrip("/"),
+        host_origins=settings.miniprogram_host_origins,
+    )
+    return MiniProgramHost(MiniProgramRegistry(redis), consents, issuer, AccessLog(redis), origins)
 
 
 def _jwks_source(settings: Settings) -> JwksSource:

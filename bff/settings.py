@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     auth_jwks_file: Path | None = None
     auth_leeway_s: int = Field(30, ge=0, le=300)
 
+    # Mini-program host: where bundles are served, who may frame them, and the host's secrets.
+    public_url: str = "http://127.0.0.1:8000"
+    miniprogram_host_origins: tuple[str, ...] = ("http://127.0.0.1:8000",)
+    bridge_issuer: str = "https://bff.dev.local/miniprogram"
+    bridge_signing_key_file: Path | None = None
+    pairwise_secret_file: Path | None = None
+
     # GraphQL limits; each refused with a clear error and code. None switches one off.
     graphql_max_depth: int | None = 12
     graphql_max_aliases: int | None = 30

@@ -16,6 +16,7 @@ from bff.channels.models import CustomerScope
 from bff.channels.request_id import current_request_id
 from bff.graphql.exceptions import Forbidden
 from bff.graphql.loaders import Loaders
+from bff.miniprograms.host import MiniProgramHost
 
 if TYPE_CHECKING:
     from strawberry.types import Info as StrawberryInfo
@@ -26,6 +27,7 @@ class RequestContext:
     principal: Principal
     channels: Channels
     request_id: str
+    miniprograms: MiniProgramHost | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,12 +58,12 @@ def context_of(info: StrawberryInfo[RequestContext, Any]) -> RequestContext:
 
 
 def context_factory(
-    validator: TokenValidator, channels: Channels
+    validator: TokenValidator, channels: Channels, miniprograms: MiniProgramHost | None = None
 ) -> Callable[[Request], Awaitable[RequestContext]]:
     """Build each request's context: the token's principal (AuthError if bad) and fresh loaders."""
 
     async def build(request: Request) -> RequestContext:
         principal = principal_from_headers(request.headers, validator)
-        return RequestContext(principal, channels, current_request_id.get() or "")
+        return RequestContext(principal, channels, current_request_id.get() or "", miniprograms)
 
     return build

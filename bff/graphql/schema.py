@@ -14,6 +14,8 @@ from bff.graphql.customer.types import Customer
 from bff.graphql.exceptions import BadUserInput, ObjectNotFound
 from bff.graphql.loans.types import Loan
 from bff.graphql.messages.types import MessageThread
+from bff.graphql.miniprograms import resolvers as mp
+from bff.graphql.miniprograms.types import ConsentResult, DataAccess, LaunchResult, MiniProgram
 from bff.graphql.nodes import find_node
 from bff.graphql.payments.mutations import transfer
 from bff.graphql.payments.types import TransferResult
@@ -24,6 +26,17 @@ MAX_NODES = 50
 
 @strawberry.type
 class Query:
+    mini_programs: list[MiniProgram] = strawberry.field(
+        resolver=mp.mini_programs, description="The mini-programs available to you, in the version you get."
+    )
+    mini_program: MiniProgram | None = strawberry.field(
+        resolver=mp.mini_program, description="One mini-program, if available to you."
+    )
+    mini_program_access_log: list[DataAccess] = strawberry.field(
+        resolver=mp.mini_program_access_log,
+        description="Which mini-program used which of your data, newest first.",
+    )
+
     @strawberry.field(description="The signed-in customer.")
     def me(self, info: strawberry.Info[RequestContext, Any]) -> Customer:
         # The engine already started the loads this selection needs (RequestContext.prefetch).
@@ -73,6 +86,18 @@ async def _node_or_none(ctx: RequestContext, global_id: str) -> Node | None:
 
 @strawberry.type
 class Mutation:
+    launch_mini_program: LaunchResult = strawberry.mutation(
+        resolver=mp.launch_mini_program,
+        description="Open a mini-program: bundle URL, CSP and a short-lived bridge token with your consented scopes.",
+    )
+    grant_mini_program_consent: ConsentResult = strawberry.mutation(
+        resolver=mp.grant_mini_program_consent,
+        description="Grant a mini-program some of the scopes it asks for.",
+    )
+    revoke_mini_program_consent: ConsentResult = strawberry.mutation(
+        resolver=mp.revoke_mini_program_consent,
+        description="Withdraw consent (all scopes when none are named); live bridge tokens stop working.",
+    )
     transfer: TransferResult = strawberry.mutation(
         resolver=transfer, description="Move money out of one of your accounts, once per idempotency key."
     )
@@ -83,5 +108,5 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Account, Card, Loan, MessageThread, ContentItem, Transaction],
+        types=[Customer, Account, Card, Loan, MessageThread, ContentItem, Transaction, MiniProgram],
     )

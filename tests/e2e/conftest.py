@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bff.auth.dev_issuer import DevIssuer
+from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
 from tests.support.bff_process import BffServer, start_bff, wait_for_closed_breakers
 from tests.support.graphql_http import CUSTOMER_A, HOME_SERVICES, SESSION_MAX_DEPTH, BffClient
 from tests.support.processes import RedisServer, Simulators
@@ -43,7 +44,12 @@ def bff_env(
 ) -> dict[str, str]:
     """What an operator sets to run the BFF in production against the simulators."""
     jwks = dev_issuer.write_public_jwks(tmp_path_factory.mktemp("jwks") / "jwks.json")
+    secrets_dir = tmp_path_factory.mktemp("host-secrets")
+    load_or_create_bridge_key(secrets_dir / "bridge-key.json")
+    load_or_create_secret(secrets_dir / "pairwise-secret")
     return {
+        "BFF_BRIDGE_SIGNING_KEY_FILE": str(secrets_dir / "bridge-key.json"),
+        "BFF_PAIRWISE_SECRET_FILE": str(secrets_dir / "pairwise-secret"),
         "BFF_ENVIRONMENT": "production",
         "REDIS_URL": redis_server.url,
         "BFF_CHANNEL_ENDPOINTS": str(simulators.topology_file),

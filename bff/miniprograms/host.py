@@ -1,0 +1,169 @@
+"""The app's side of the host: which mini-programs a customer gets, consent, and launch.
+
+The GraphQL layer calls only this; it composes the registry (which version a
+customer gets), the consent store, the bridge token issuer and the sandbox
+policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bff.auth.principal import Principal
+from bff.channels.models import CustomerScope
+from bff.miniprograms.access_log import AccessEntry, AccessLog
+from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
+from bff.miniprograms.consent import ConsentStore
+from bff.miniprograms.lifecycle import RegistryError
+from bff.miniprograms.manifest import Manifest
+from bff.miniprograms.registry import MiniProgramRegistry
+from bff.miniprograms.registry_records import App, Version
+from bff.miniprograms.sandbox import content_security_policy
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A mini-program this customer may open: the version they get and their consent state."""
+
+    app: App
+    version: Version
+    granted: frozenset[str]
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.version.manifest
+
+    @property
+    def missing(self) -> frozenset[str]:
+        """Requested scopes not granted yet: what the customer must be asked before launch."""
+        return self.manifest.scope_names - self.granted
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    app_id: str
+    version: str
+    bundle_url: str
+    entry_url: str
+    content_security_policy: str
+    bridge_token: str
+    expires_at: int
+    scopes: frozenset[str]
+
+
+class LaunchRefused(Exception):
+    def __init__(self, code: str, message: str, missing: frozenset[str] = frozenset()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.missing = missing
+
+
+@dataclass(frozen=True, slots=True)
+class HostOrigins:
+    public_url: str  # where bundles are served, e.g. https://bff.bank.example
+    bridge_origin: str  # the origin of /miniprogram/bridge/v1
+    host_origins: tuple[str, ...]  # who may frame a mini-program (the app's web view origin)
+
+
+class MiniProgramHost:
+    def __init__(
+        self,
+        registry: MiniProgramRegistry,
+        consents: ConsentStore,
+        issuer: BridgeTokenIssuer,
+        access_log: AccessLog,
+        origins: HostOrigins,
+    ) -> None:
+        self._registry = registry
+        self._consents = consents
+        self._issuer = issuer
+        self._access_log = access_log
+        self._origins = origins
+
+    async def offers(self, principal: Principal) -> list[Offer]:
+        """The catalog: every released, unsuspended mini-program this customer gets."""
+        apps = await self._registry.list_apps()
+        found = await asyncio.gather(*(self.offer(principal, app.app_id) for app in apps))
+        return [offer for offer in found if offer is not None]
+
+    async def offer(self, principal: Principal, app_id: str) -> Offer | None:
+        customer = _customer(principal)
+        try:
+            app = await self._registry.get_app(app_id)
+            release = await self._registry.get_release(app_id)
+            chosen = release.version_for(customer.customer_id, customer.member_bank) if release else None
+            if chosen is None:
+                return None
+            version = await self._registry.get_version(app_id, chosen)
+        except RegistryError:
+            return None
+        if not version.manifest.serves_member_bank(customer.member_bank):
+            return None
+        granted = await self._consents.granted(customer, app_id)
+        return Offer(app, version, granted & version.manifest.scope_names)
+
+    async def grant(self, principal: Principal, app_id: str, scopes: Iterable[str]) -> Offer:
+        offer = await self._require(principal, app_id)
+        await self._consents.grant(
+            _customer(principal),
+            app_id,
+            scopes,
+            app_version=offer.version.version,
+            requested=offer.manifest.scope_names,
+        )
+        return await self._require(principal, app_id)
+
+    async def revoke(self, principal: Principal, app_id: str, scopes: Iterable[str] | None) -> Offer | None:
+        customer = _customer(principal)
+        try:
+            app = await self._registry.get_app(app_id)
+        except RegistryError:
+            raise LaunchRefused("MINIPROGRAM_NOT_AVAILABLE", f"{app_id!r} is not available to you") from None
+        await self._consents.revoke(customer, app_id, scopes)
+        # After the consent change, so a token issued concurrently sees it (bridge_tokens.issue).
+        await self._issuer.revoke_for(customer, app_id, app.partner_id)
+        return await self.offer(principal, app_id)
+
+    async def launch(self, principal: Principal, app_id: str) -> Launch:
+        offer = await self._require(principal, app_id)
+        if offer.missing:
+            raise LaunchRefused(
+                "CONSENT_REQUIRED",
+                f"ask the customer to consent to: {', '.join(sorted(offer.missing))}",
+                offer.missing,
+            )
+        manifest = offer.manifest
+        issued = await self._issuer.issue(principal, app_id, offer.app.partner_id, offer.granted)
+        base = f"{self._origins.public_url}/miniprograms/bundles/{offer.version.bundle_sha256}/"
+        csp = content_security_policy(
+            manifest.network_domains, self._origins.bridge_origin, self._origins.host_origins
+        )
+        return Launch(
+            app_id=app_id,
+            version=offer.version.version,
+            bundle_url=base,
+            entry_url=base + manifest.entry_page,
+            content_security_policy=csp,
+            bridge_token=issued.token,
+            expires_at=issued.expires_at,
+            scopes=issued.scopes,
+        )
+
+    async def access_log(self, principal: Principal, limit: int) -> list[AccessEntry]:
+        return await self._access_log.read(_customer(principal), limit=limit)
+
+    async def _require(self, principal: Principal, app_id: str) -> Offer:
+        offer = await self.offer(principal, app_id)
+        if offer is None:
+            raise LaunchRefused("MINIPROGRAM_NOT_AVAILABLE", f"{app_id!r} is not available to you")
+        return offer
+
+
+def _customer(principal: Principal) -> CustomerScope:
+    scope = principal.customer_scope
+    if scope is None:
+        raise LaunchRefused("CUSTOMERS_ONLY", "mini-programs are launched by customers")
+    return scope

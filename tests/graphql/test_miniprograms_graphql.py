@@ -1,0 +1,181 @@
+"""The app's mini-program flow through GraphQL: catalog, consent, launch, revoke, kill switch."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from bff.auth.principal import Principal, Role
+from bff.channels.bundle import Channels
+from bff.channels.client import ChannelClient
+from bff.graphql.context import RequestContext
+from bff.graphql.schema import build_schema
+from bff.miniprograms.access_log import AccessLog
+from bff.miniprograms.bridge_tokens import BridgeTokenIssuer, BridgeTokenVerifier
+from bff.miniprograms.consent import ConsentStore
+from bff.miniprograms.host import HostOrigins, MiniProgramHost
+from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
+from bff.miniprograms.manifest import ALL_MEMBER_BANKS
+from bff.miniprograms.registry import MiniProgramRegistry
+from tests.miniprograms.test_registry import PARTNER, approved
+from tests.support.processes import RedisServer
+
+DB = 12
+CUSTOMER = Principal("RCB001-00042", "RCB001", frozenset({Role.CUSTOMER}), frozenset(), None, 9e9)
+ISSUER = "https://bff.test/miniprogram"
+
+CATALOG = "{ miniPrograms { appId version missingConsent scopes { scope granted } } }"
+LAUNCH = """mutation($app: String!) { launchMiniProgram(appId: $app) {
+  __typename
+  ... on MiniProgramLaunch { entryUrl contentSecurityPolicy bridgeToken scopes }
+  ... on MiniProgramRefused { code missingConsent } } }"""
+GRANT = """mutation($app: String!, $scopes: [String!]!) { grantMiniProgramConsent(appId: $app, scopes: $scopes) {
+  __typename ... on MiniProgram { missingConsent } ... on MiniProgramRefused { code message } } }"""
+REVOKE = """mutation($app: String!) { revokeMiniProgramConsent(appId: $app) { __typename } }"""
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_server.url.rsplit("/", 1)[0] + f"/{DB}")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+def host_parts(
+    redis_client: aioredis.Redis, tmp_path: Path
+) -> tuple[MiniProgramHost, MiniProgramRegistry, BridgeTokenIssuer]:
+    key = load_or_create_bridge_key(tmp_path / "bridge-key.json")
+    secret = load_or_create_secret(tmp_path / "pairwise")
+    consents = ConsentStore(redis_client)
+    issuer = BridgeTokenIssuer(redis_client, consents, key, ISSUER, pairwise_secret=secret)
+    registry = MiniProgramRegistry(redis_client)
+    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
+    return MiniProgramHost(registry, consents, issuer, AccessLog(redis_client), origins), registry, issuer
+
+
+async def released_app(registry: MiniProgramRegistry, banks: list[str] | None = None) -> str:
+    app_id = f"com.parks.g{uuid.uuid4().hex[:10]}"
+    await registry.create_app(app_id, PARTNER, actor="admin")
+    await approved(registry, app_id, "1.0.0", banks=banks)
+    release_to = frozenset(banks) if banks else ALL_MEMBER_BANKS
+    await registry.release(app_id, "1.0.0", 10_000, release_to, actor="admin")
+    return app_id
+
+
+async def run(
+    host: MiniProgramHost,
+    client: ChannelClient,
+    query: str,
+    principal: Principal = CUSTOMER,
+    **variables: Any,
+) -> dict[str, Any]:
+    context = RequestContext(principal, Channels.over(client), "req-test", host)
+    result = await build_schema().execute(query, variable_values=variables, context_value=context)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+def claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return decoded
+
+
+async def test_catalog_lists_released_app_with_the_consent_still_missing(
+    host_parts: Any, channel_client: ChannelClient
+) -> None:
+    host, registry, _ = host_parts
+    app_id = await released_app(registry)
+    data = await run(host, channel_client, CATALOG)
+    listed = [p for p in data["miniPrograms"] if p["appId"] == app_id]
+    assert listed == [
+        {
+            "appId": app_id,
+            "version": "1.0.0",
+            "missingConsent": ["profile.name"],
+            "scopes": [{"scope": "profile.name", "granted": False}],
+        }
+    ]
+
+
+async def test_launch_needs_consent_then_carries_only_consented_scopes(
+    host_parts: Any, channel_client: ChannelClient, redis_client: aioredis.Redis
+) -> None:
+    host, registry, issuer = host_parts
+    app_id = await released_app(registry)
+    refused = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
+    assert refused == {
+        "__typename": "MiniProgramRefused",
+        "code": "CONSENT_REQUIRED",
+        "missingConsent": ["profile.name"],
+    }
+
+    granted = (await run(host, channel_client, GRANT, app=app_id, scopes=["profile.name"]))[
+        "grantMiniProgramConsent"
+    ]
+    assert granted == {"__typename": "MiniProgram", "missingConsent": []}
+    launch = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
+    assert launch["__typename"] == "MiniProgramLaunch"
+    assert launch["entryUrl"].startswith("https://bff.test/miniprograms/bundles/")
+    assert "connect-src https://bff.test https://api.parks.example.com" in launch["contentSecurityPolicy"]
+    token_claims = claims(launch["bridgeToken"])
+    assert token_claims["aud"] == app_id
+    assert token_claims["scope"] == "profile.name"
+    assert "RCB001-00042" not in json.dumps(token_claims)
+
+    verifier = BridgeTokenVerifier(redis_client, issuer.public_keys(), ISSUER)
+    session = await verifier.verify(launch["bridgeToken"], app_id)
+    assert session.customer.customer_id == "RCB001-00042"
+
+
+async def test_revoking_consent_kills_live_bridge_tokens(
+    host_parts: Any, channel_client: ChannelClient, redis_client: aioredis.Redis
+) -> None:
+    host, registry, issuer = host_parts
+    app_id = await released_app(registry)
+    await run(host, channel_client, GRANT, app=app_id, scopes=["profile.name"])
+    token = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]["bridgeToken"]
+    await run(host, channel_client, REVOKE, app=app_id)
+    verifier = BridgeTokenVerifier(redis_client, issuer.public_keys(), ISSUER)
+    with pytest.raises(Exception, match="REVOKED"):
+        await verifier.verify(token, app_id)
+    again = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
+    assert again["code"] == "CONSENT_REQUIRED"
+
+
+async def test_suspended_or_unserved_apps_are_left_out_and_cannot_launch(
+    host_parts: Any, channel_client: ChannelClient
+) -> None:
+    host, registry, _ = host_parts
+    suspended = await released_app(registry)
+    other_bank_only = await released_app(registry, banks=["RCB002"])
+    await registry.suspend(suspended, None, actor="admin", reason="kill switch drill")
+    listed = {p["appId"] for p in (await run(host, channel_client, CATALOG))["miniPrograms"]}
+    assert suspended not in listed
+    assert other_bank_only not in listed
+    for app_id in (suspended, other_bank_only):
+        refused = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
+        assert refused["code"] == "MINIPROGRAM_NOT_AVAILABLE"
+
+
+async def test_granting_a_scope_the_app_does_not_ask_for_is_refused_as_data(
+    host_parts: Any, channel_client: ChannelClient
+) -> None:
+    host, registry, _ = host_parts
+    app_id = await released_app(registry)
+    answer = (await run(host, channel_client, GRANT, app=app_id, scopes=["payments.initiate"]))[
+        "grantMiniProgramConsent"
+    ]
+    assert answer["__typename"] == "MiniProgramRefused"
+    assert answer["code"] == "CONSENT_SCOPE_NOT_REQUESTED"
