@@ -9,7 +9,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bff.auth.dev_issuer import DevIssuer
 from bff.auth.keys import JwksSource
@@ -27,9 +27,14 @@ from bff.graphql.schema import build_schema
 from bff.health import healthz, metrics, readyz
 from bff.miniprograms.access_log import AccessLog
 from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
+from bff.miniprograms.bundle_index import BundleIndex
+from bff.miniprograms.bundle_serving import bundle_routes
+from bff.miniprograms.bundles import DirectoryBundleStore
 from bff.miniprograms.consent import ConsentStore
 from bff.miniprograms.host import HostOrigins, MiniProgramHost
 from bff.miniprograms.host_keys import load_bridge_key, load_or_create_bridge_key, load_or_create_secret
+from bff.miniprograms.partner_api import partner_routes
+from bff.miniprograms.partner_keys import PartnerKeys
 from bff.miniprograms.registry import MiniProgramRegistry
 from bff.settings import Settings
 from bff.store.client import RedisClient
@@ -53,7 +58,10 @@ def create_app(settings: Settings) -> Starlette:
     jwks = _jwks_source(settings)
     validator = TokenValidator(jwks, settings.auth_issuer, settings.auth_audience, settings.auth_leeway_s)
     jwks.on_change(validator.forget)
-    host = _miniprogram_host(settings, redis)
+    mp_registry = MiniProgramRegistry(redis)
+    host = _miniprogram_host(settings, redis, mp_registry)
+    bundle_store = DirectoryBundleStore(settings.miniprogram_bundle_dir)
+    bundle_index = BundleIndex(redis)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,7 +75,11 @@ def create_app(settings: Settings) -> Starlette:
             await client.close()
             await redis.aclose()
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
     routes += graphql_routes(
         _engine(settings),
         DocumentStore(
@@ -78,6 +90,21 @@ def create_app(settings: Settings) -> Starlette:
         max_body_bytes=settings.graphql_max_body_bytes,
         batching=settings.graphql_batching,
         request_budget_s=settings.graphql_request_budget_ms / 1000,
+    )
+    routes += partner_routes(
+        mp_registry,
+        bundle_store,
+        PartnerKeys(redis),
+        validator,
+        bundle_index,
+        max_upload_bytes=settings.partner_max_upload_bytes,
+    )
+    routes += bundle_routes(
+        mp_registry,
+        bundle_store,
+        bundle_index,
+        settings.public_url.rstrip("/"),
+        settings.miniprogram_host_origins,
     )
     app = Starlette(debug=settings.development, routes=routes, lifespan=lifespan)
     app.state.settings = settings
@@ -104,7 +131,9 @@ def _engine(settings: Settings) -> GraphQLEngine:
     )
 
 
-def _miniprogram_host(settings: Settings, redis: RedisClient) -> MiniProgramHost:
+def _miniprogram_host(
+    settings: Settings, redis: RedisClient, registry: MiniProgramRegistry
+) -> MiniProgramHost:
     key_file, secret_file = settings.bridge_signing_key_file, settings.pairwise_secret_file
     if key_file is not None and secret_file is not None:
         key, secret = load_bridge_key(key_file), bytes.fromhex(secret_file.read_text().strip())
@@ -122,7 +151,7 @@ def _miniprogram_host(settings: Settings, redis: RedisClient) -> MiniProgramHost
         bridge_origin=settings.public_url.rstrip("/"),
         host_origins=settings.miniprogram_host_origins,
     )
-    return MiniProgramHost(MiniProgramRegistry(redis), consents, issuer, AccessLog(redis), origins)
+    return MiniProgramHost(registry, consents, issuer, AccessLog(redis), origins)
 
 
 def _jwks_source(settings: Settings) -> JwksSource:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     miniprogram_host_origins: tuple[str, ...] = ("http://127.0.0.1:8000",)
     bridge_issuer: str = "https://bff.dev.local/miniprogram"
     bridge_signing_key_file: Path | None = None
+    miniprogram_bundle_dir: Path = Path("var/bundles")
+    # The 10 MB bundle limit plus room for the manifest, signature and multipart framing.
+    partner_max_upload_bytes: int = 11_048_576
     pairwise_secret_file: Path | None = None
 
     # GraphQL limits; each refused with a clear error and code. None switches one off.
