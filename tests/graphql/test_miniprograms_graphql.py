@@ -26,6 +26,7 @@ from bff.miniprograms.manifest import ALL_MEMBER_BANKS
 from bff.miniprograms.registry import MiniProgramRegistry
 from tests.miniprograms.test_registry import PARTNER, approved
 from tests.support.processes import RedisServer
+from tests.support.redis_db import redis_db
 
 DB = 12
 CUSTOMER = Principal("RCB001-00042", "RCB001", frozenset({Role.CUSTOMER}), frozenset(), None, 9e9)
@@ -43,11 +44,8 @@ REVOKE = """mutation($app: String!) { revokeMiniProgramConsent(appId: $app) { __
 
 @pytest.fixture
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url.rsplit("/", 1)[0] + f"/{DB}")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+    async with redis_db(redis_server, DB) as client:
+        yield client
 
 
 @pytest.fixture

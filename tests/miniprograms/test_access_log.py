@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from bff.channels.models import CustomerScope
 from bff.miniprograms.access_log import AccessLog, access_key
 from tests.support.processes import RedisServer
+from tests.support.redis_db import redis_db
 from tests.support.tuning import FakeClock
 
 DB = 5  # ids are unique per test and keys deleted after, so other tests may share the database
@@ -19,12 +20,8 @@ APP = "com.parkservices.tenant"
 
 @pytest.fixture
 async def redis(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url.rsplit("/", 1)[0] + f"/{DB}")
-    yield client
-    keys = [key async for key in client.scan_iter("bff:access:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    async with redis_db(redis_server, DB, flush=False, delete_prefixes=["bff:access:"]) as client:
+        yield client
 
 
 @pytest.fixture

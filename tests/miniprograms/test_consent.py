@@ -19,6 +19,7 @@ from bff.miniprograms.consent import (
     consent_key,
 )
 from tests.support.processes import RedisServer
+from tests.support.redis_db import redis_db
 from tests.support.tuning import FakeClock
 
 DB = 5  # shared with the other mini-program tests of this kind: ids are unique, keys deleted after
@@ -28,12 +29,8 @@ V2_REQUESTS = V1_REQUESTS | {"phone.masked"}
 
 @pytest.fixture
 async def redis(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url.rsplit("/", 1)[0] + f"/{DB}")
-    yield client
-    keys = [key async for key in client.scan_iter("bff:consent:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    async with redis_db(redis_server, DB, flush=False, delete_prefixes=["bff:consent:"]) as client:
+        yield client
 
 
 @pytest.fixture

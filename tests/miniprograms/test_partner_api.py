@@ -28,6 +28,7 @@ from bff.miniprograms.partner_keys import PartnerKeys
 from bff.miniprograms.registry import MiniProgramRegistry
 from bff.miniprograms.signing import PartnerKey, generate_partner_key, public_jwk, sign_manifest
 from tests.support.processes import RedisServer
+from tests.support.redis_db import redis_db
 
 PARTNER_API_DB = 11
 PARTNER = "partner-parks"
@@ -46,11 +47,8 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
 
 @pytest.fixture
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url.rsplit("/", 1)[0] + f"/{PARTNER_API_DB}")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+    async with redis_db(redis_server, PARTNER_API_DB) as client:
+        yield client
 
 
 @pytest.fixture

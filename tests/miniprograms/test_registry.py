@@ -31,6 +31,7 @@ from bff.miniprograms.rollout import bucket
 from bff.miniprograms.signing import generate_partner_key, sign_manifest
 from bff.store.client import text
 from tests.support.processes import RedisServer
+from tests.support.redis_db import redis_db
 
 # A database of its own, emptied around every test: the server is shared with other tests.
 REGISTRY_DB = 9
@@ -56,11 +57,8 @@ class Clock:
 
 @pytest.fixture
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url.rsplit("/", 1)[0] + f"/{REGISTRY_DB}")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+    async with redis_db(redis_server, REGISTRY_DB) as client:
+        yield client
 
 
 @pytest.fixture
