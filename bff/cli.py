@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         return _token(parsed, settings)
     if parsed.command == "schema":
         return _schema(parsed)
+    if parsed.command == "miniprogram":
+        from bff.miniprograms.partner_cli import run
+
+        return run(parsed)
     parser.error(f"unknown command {parsed.command}")
     return 2
 
@@ -62,7 +66,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--write", metavar="FILE", help="write it to FILE instead, e.g. schemas/bff.graphql")
+    _miniprogram_parser(commands)
     return parser
+
+
+def _miniprogram_parser(commands: Any) -> None:
+    group = commands.add_parser(
+        "miniprogram", help="partner tools: validate, sign and publish a mini-program"
+    )
+    partner = group.add_subparsers(dest="miniprogram_command", required=True)
+    validate = partner.add_parser("validate", help="check manifest.json and the bundle; exit 2 on problems")
+    validate.add_argument("dir", help="a folder with manifest.json and bundle/ (or bundle.zip)")
+    validate.add_argument("--write", action="store_true", help="set bundle.sha256 and bundle.size in it")
+    sign = partner.add_parser("sign", help="write manifest.jws, the partner's signature of manifest.json")
+    sign.add_argument("dir")
+    sign.add_argument("--key", required=True, help="the private key written by `keygen`")
+    sign.add_argument("--kid", help="the registered key id (defaults to the key's own kid)")
+    keygen = partner.add_parser("keygen", help="write a private signing key; print its public JWK")
+    keygen.add_argument("--out", required=True, help="where to write the private key (mode 0600)")
+    keygen.add_argument("--kid", required=True)
+    keygen.add_argument("--alg", choices=["Ed25519", "ES256"], default="Ed25519")
+    keygen.add_argument("--force", action="store_true", help="replace an existing key file")
+    publish = partner.add_parser("publish", help="upload a signed version and submit it for review")
+    publish.add_argument("dir")
+    status = partner.add_parser("status", help="an app's versions and release")
+    status.add_argument("app_id")
+    for command in (publish, status):
+        command.add_argument("--api", default="http://127.0.0.1:8000", help="the BFF's base URL")
+        command.add_argument("--token", help="a partner access token (default: $BFF_PARTNER_TOKEN)")
 
 
 def _serve(settings: Settings) -> int:

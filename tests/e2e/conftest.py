@@ -1,69 +1,17 @@
-"""A real `bff serve` process over the session's Redis and simulators, and tokens to call it with."""
+"""Clients of the session BFF (tests/conftest.py starts it), a second trusted-documents BFF, a foreign issuer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from bff.auth.dev_issuer import DevIssuer
-from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
+from tests.conftest import Mint
 from tests.support.bff_process import BffServer, start_bff, wait_for_closed_breakers
-from tests.support.graphql_http import CUSTOMER_A, HOME_SERVICES, SESSION_MAX_DEPTH, BffClient
-from tests.support.processes import RedisServer, Simulators
+from tests.support.graphql_http import HOME_SERVICES, BffClient
+from tests.support.processes import RedisServer
 from tests.support.sim_control import SimControl
-
-_PREFIX = object()
-Mint = Callable[..., str]
-
-
-@pytest.fixture(scope="session")
-def dev_issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
-    """The identity provider the session BFFs trust (its public keys are their JWKS file)."""
-    return DevIssuer(tmp_path_factory.mktemp("issuer"))
-
-
-@pytest.fixture(scope="session")
-def mint(dev_issuer: DevIssuer) -> Mint:
-    """mint(customer, member_bank=<the id's prefix>, **DevIssuer.mint options) -> an access token."""
-
-    def make(customer: str = CUSTOMER_A, member_bank: Any = _PREFIX, **options: Any) -> str:
-        bank = customer.partition("-")[0] if member_bank is _PREFIX else member_bank
-        return dev_issuer.mint(customer, bank, **options)
-
-    return make
-
-
-@pytest.fixture(scope="session")
-def bff_env(
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_server: RedisServer,
-    simulators: Simulators,
-    dev_issuer: DevIssuer,
-) -> dict[str, str]:
-    """What an operator sets to run the BFF in production against the simulators."""
-    jwks = dev_issuer.write_public_jwks(tmp_path_factory.mktemp("jwks") / "jwks.json")
-    secrets_dir = tmp_path_factory.mktemp("host-secrets")
-    load_or_create_bridge_key(secrets_dir / "bridge-key.json")
-    load_or_create_secret(secrets_dir / "pairwise-secret")
-    return {
-        "BFF_BRIDGE_SIGNING_KEY_FILE": str(secrets_dir / "bridge-key.json"),
-        "BFF_PAIRWISE_SECRET_FILE": str(secrets_dir / "pairwise-secret"),
-        "BFF_ENVIRONMENT": "production",
-        "REDIS_URL": redis_server.url,
-        "BFF_CHANNEL_ENDPOINTS": str(simulators.topology_file),
-        "BFF_AUTH_JWKS_FILE": str(jwks),
-        "BFF_LOG_LEVEL": "WARNING",
-    }
-
-
-@pytest.fixture(scope="session")
-def bff_server(tmp_path_factory: pytest.TempPathFactory, bff_env: dict[str, str]) -> Iterator[BffServer]:
-    env = {**bff_env, "BFF_GRAPHQL_MAX_DEPTH": str(SESSION_MAX_DEPTH)}
-    server = start_bff(tmp_path_factory.mktemp("bff"), env)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
