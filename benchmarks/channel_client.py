@@ -13,8 +13,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +27,7 @@ from httpx_aiohttp import AiohttpTransport
 from bff.channels.call import Call
 from bff.channels.client import ChannelClient
 from bff.channels.registry import load_registry
+from bff.demo import start_simulators
 
 CUSTOMER = "RCB001-00042"
 PATH = f"/v1/customers/{CUSTOMER}"
@@ -121,20 +120,6 @@ async def run(
             ("BFF channel layer (aiohttp)", c, await measure(channel_layer, calls, c)) for c in (1, 32)
         ]
     return results
-
-
-def start_simulators(directory: Path) -> tuple[subprocess.Popen[bytes], Path]:
-    topology = directory / "topology.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "--base-port", "0", "--topology-file", str(topology)],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not topology.exists():
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise SystemExit("simulators did not start")
-        time.sleep(0.05)
-    return process, topology
 
 
 def main() -> None:

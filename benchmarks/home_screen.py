@@ -28,6 +28,7 @@ import aiohttp
 import httpx
 
 from bff.auth.dev_issuer import DevIssuer
+from bff.demo import start_simulators
 from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
 from bff.store.private_server import free_port, start_private_redis
 
@@ -113,15 +114,10 @@ def main() -> None:
         work = Path(tmp)
         redis = start_private_redis(work / "redis")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        sims = start(
-            [sys.executable, "-m", "sim", "--base-port", "0", "--topology-file", str(work / "topology.json")],
-            env,
-            work / "sim.log",
-        )
+        sims, topology_file = start_simulators(work)
         bff: subprocess.Popen[bytes] | None = None
         try:
-            wait_for(lambda: (work / "topology.json").exists(), "simulators")
-            topology = json.loads((work / "topology.json").read_text())
+            topology = json.loads(topology_file.read_text())
             for service in SERVICES:
                 for dc in ("dc-a", "dc-b"):
                     httpx.put(
@@ -140,7 +136,7 @@ def main() -> None:
                 "BFF_BRIDGE_SIGNING_KEY_FILE": str(secrets_dir / "bridge-key.json"),
                 "BFF_PAIRWISE_SECRET_FILE": str(secrets_dir / "pairwise-secret"),
                 "REDIS_URL": redis.url,
-                "BFF_CHANNEL_ENDPOINTS": str(work / "topology.json"),
+                "BFF_CHANNEL_ENDPOINTS": str(topology_file),
                 "BFF_AUTH_JWKS_FILE": str(issuer.write_public_jwks(work / "jwks.json")),
                 "BFF_LOG_LEVEL": "WARNING",
             }
