@@ -25,22 +25,10 @@ from bff.graphql.limits import Limits
 from bff.graphql.persisted import DocumentStore
 from bff.graphql.schema import build_schema
 from bff.health import healthz, metrics, readyz
-from bff.miniprograms.access_log import AccessLog
-from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
-from bff.miniprograms.bundle_index import BundleIndex
-from bff.miniprograms.bundle_serving import bundle_routes
-from bff.miniprograms.bundles import DirectoryBundleStore
-from bff.miniprograms.consent import ConsentStore
-from bff.miniprograms.host import HostOrigins, MiniProgramHost
-from bff.miniprograms.host_keys import load_bridge_key, load_or_create_bridge_key, load_or_create_secret
-from bff.miniprograms.partner_api import partner_routes
-from bff.miniprograms.partner_keys import PartnerKeys
-from bff.miniprograms.registry import MiniProgramRegistry
+from bff.miniprograms.assembly import HostSecretsMissing, build_miniprograms
 from bff.settings import Settings
-from bff.store.client import RedisClient
 
 DEV_ISSUER_DIR = Path("var/demo/issuer")
-DEV_SECRETS_DIR = Path("var/dev-secrets")
 
 
 class ConfigurationError(RuntimeError):
@@ -58,19 +46,21 @@ def create_app(settings: Settings) -> Starlette:
     jwks = _jwks_source(settings)
     validator = TokenValidator(jwks, settings.auth_issuer, settings.auth_audience, settings.auth_leeway_s)
     jwks.on_change(validator.forget)
-    mp_registry = MiniProgramRegistry(redis)
-    host = _miniprogram_host(settings, redis, mp_registry)
-    bundle_store = DirectoryBundleStore(settings.miniprogram_bundle_dir)
-    bundle_index = BundleIndex(redis)
+    try:
+        miniprograms = build_miniprograms(settings, redis, validator, channels.crm.profile)
+    except HostSecretsMissing as exc:
+        raise ConfigurationError(str(exc)) from None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await jwks.load()
         jwks.start_refreshing()
         await client.start()
+        await miniprograms.start()
         try:
             yield
         finally:
+            await miniprograms.stop()
             await jwks.stop()
             await client.close()
             await redis.aclose()
@@ -85,27 +75,13 @@ def create_app(settings: Settings) -> Starlette:
         DocumentStore(
             redis, trusted_only=settings.graphql_trusted_documents, apq_ttl_s=settings.graphql_apq_ttl_s
         ),
-        context_factory(validator, channels, host),
+        context_factory(validator, channels, miniprograms.host),
         metrics_registry=metrics_registry,
         max_body_bytes=settings.graphql_max_body_bytes,
         batching=settings.graphql_batching,
         request_budget_s=settings.graphql_request_budget_ms / 1000,
     )
-    routes += partner_routes(
-        mp_registry,
-        bundle_store,
-        PartnerKeys(redis),
-        validator,
-        bundle_index,
-        max_upload_bytes=settings.partner_max_upload_bytes,
-    )
-    routes += bundle_routes(
-        mp_registry,
-        bundle_store,
-        bundle_index,
-        settings.public_url.rstrip("/"),
-        settings.miniprogram_host_origins,
-    )
+    routes += miniprograms.routes
     app = Starlette(debug=settings.development, routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics_registry = metrics_registry
@@ -129,29 +105,6 @@ def _engine(settings: Settings) -> GraphQLEngine:
         cache_size=settings.graphql_document_cache_size,
         limits=limits,
     )
-
-
-def _miniprogram_host(
-    settings: Settings, redis: RedisClient, registry: MiniProgramRegistry
-) -> MiniProgramHost:
-    key_file, secret_file = settings.bridge_signing_key_file, settings.pairwise_secret_file
-    if key_file is not None and secret_file is not None:
-        key, secret = load_bridge_key(key_file), bytes.fromhex(secret_file.read_text().strip())
-    elif settings.development:
-        key = load_or_create_bridge_key(DEV_SECRETS_DIR / "bridge-key.json")
-        secret = load_or_create_secret(DEV_SECRETS_DIR / "pairwise-secret")
-    else:
-        raise ConfigurationError(
-            "set BFF_BRIDGE_SIGNING_KEY_FILE and BFF_PAIRWISE_SECRET_FILE (the host's secrets)"
-        )
-    consents = ConsentStore(redis)
-    issuer = BridgeTokenIssuer(redis, consents, key, settings.bridge_issuer, pairwise_secret=secret)
-    origins = HostOrigins(
-        public_url=settings.public_url.rstrip("/"),
-        bridge_origin=settings.public_url.rstrip("/"),
-        host_origins=settings.miniprogram_host_origins,
-    )
-    return MiniProgramHost(registry, consents, issuer, AccessLog(redis), origins)
 
 
 def _jwks_source(settings: Settings) -> JwksSource:

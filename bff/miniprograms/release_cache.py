@@ -1,0 +1,212 @@
+"""Releases and manifests as the bridge reads them: in process, and never more than a second stale.
+
+Every bridge call asks whether its app is suspended for the customer's member
+bank and what the customer's version declares. Reading the registry on each
+call would put a MULTI/EXEC on the hot path, so releases are cached here and
+dropped two ways:
+
+- a listener on the registry's `bff:mp:changes` channel drops the changed
+  app's entry as soon as the change is published;
+- each read polls the shared counter `bff:mp:generation` (one GET, at most
+  every `poll_interval_s`) and drops everything when it moved, so a lost
+  pub/sub message (a reconnect, a dead listener) delays a suspension by at
+  most the poll interval, never indefinitely.
+
+Versions are immutable, so their manifests are cached for good (bounded by
+count). `on_change` callbacks run for every published change: the kill
+switch (`KillSwitch`) hangs there to revoke live bridge tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from redis.exceptions import RedisError
+
+from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
+from bff.miniprograms.lifecycle import RegistryError, Release
+from bff.miniprograms.manifest import ALL_MEMBER_BANKS, Manifest
+from bff.miniprograms.registry import CHANGES_CHANNEL, GENERATION_KEY, MiniProgramRegistry, parse_change
+from bff.store.client import RedisClient, text
+
+logger = logging.getLogger("bff.miniprograms.release_cache")
+
+DEFAULT_POLL_INTERVAL_S: Final = 0.5
+MAX_MANIFESTS: Final = 1000
+_RECONNECT_DELAY_S: Final = 0.5
+
+ChangeListener = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    release: Release | None  # None: the app exists but was never released (or does not exist)
+
+
+class ReleaseCache:
+    def __init__(
+        self,
+        registry: MiniProgramRegistry,
+        redis: RedisClient,
+        *,
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._registry = registry
+        self._redis = redis
+        self._poll_interval_s = poll_interval_s
+        self._clock = clock
+        self._releases: dict[str, _Entry] = {}
+        self._manifests: dict[tuple[str, str], Manifest] = {}
+        # Bumped on every invalidation: a read that started before one must not store what it read.
+        self._epoch = 0
+        self._seen_generation: bytes | str | None = None
+        self._polled_at = float("-inf")
+        self._listeners: list[ChangeListener] = []
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call `listener(app_id)` for every change published on the registry's channel."""
+        self._listeners.append(listener)
+
+    async def release(self, app_id: str) -> Release | None:
+        """The app's release (None: not released or no such app), at most a poll interval stale."""
+        await self._poll()
+        entry = self._releases.get(app_id)
+        if entry is not None:
+            return entry.release
+        epoch = self._epoch
+        try:
+            release = await self._registry.get_release(app_id)
+        except RegistryError:
+            release = None
+        if epoch == self._epoch:
+            self._releases[app_id] = _Entry(release)
+        return release
+
+    async def manifest(self, app_id: str, version: str) -> Manifest:
+        """The manifest of one version (immutable, so cached without expiry)."""
+        key = (app_id, version)
+        found = self._manifests.get(key)
+        if found is None:
+            found = (await self._registry.get_version(app_id, version)).manifest
+            if len(self._manifests) >= MAX_MANIFESTS:
+                self._manifests.pop(next(iter(self._manifests)))
+            self._manifests[key] = found
+        return found
+
+    def forget(self, app_id: str | None = None) -> None:
+        """Drop one app's release (None: every app's)."""
+        self._epoch += 1
+        if app_id is None:
+            self._releases.clear()
+        else:
+            self._releases.pop(app_id, None)
+
+    async def start(self) -> None:
+        """Start listening on the registry's change channel (in the lifespan)."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._listen(), name="release-cache-listener")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        # A cancel landing inside redis-py can be swallowed (seen in tests: the listener went
+        # back to reading after one cancel), so cancel until the task has really ended.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.1)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _poll(self) -> None:
+        now = self._clock()
+        if now - self._polled_at < self._poll_interval_s:
+            return
+        self._polled_at = now
+        generation = await self._redis.get(GENERATION_KEY)
+        if generation != self._seen_generation:
+            self._seen_generation = generation
+            self.forget()
+
+    async def _listen(self) -> None:
+        while not self._stopping:
+            try:
+                await self._listen_once()
+            except (RedisError, OSError) as exc:
+                if self._stopping:
+                    return
+                # Changes missed while disconnected are caught by the generation poll.
+                logger.warning("mini-program change listener lost its connection: %s", exc)
+                self.forget()
+                await asyncio.sleep(_RECONNECT_DELAY_S)
+
+    async def _listen_once(self) -> None:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(CHANGES_CHANNEL)
+            while True:
+                # No read timeout: on Python 3.11 a cancel racing asyncio.timeout inside redis-py
+                # can be swallowed and leave stop() waiting forever; a plain blocking read
+                # cancels cleanly, and the generation poll covers a silently dead connection.
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                if message is None or message.get("type") != "message":
+                    continue
+                await self._changed(message["data"])
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _changed(self, data: bytes | str) -> None:
+        try:
+            app_id = parse_change(data).app_id
+        except (ValueError, KeyError, TypeError):
+            logger.warning("unreadable message on %s: %r", CHANGES_CHANNEL, text(data)[:200])
+            self.forget()
+            return
+        self.forget(app_id)
+        for listener in self._listeners:
+            try:
+                await listener(app_id)
+            except Exception:  # one failing listener must not stop the cache's invalidation
+                logger.exception("a mini-program change listener failed for %s", app_id)
+
+
+class KillSwitch:
+    """Revokes the live bridge tokens of a suspended app, so a suspension stops running mini-programs too."""
+
+    def __init__(self, registry: MiniProgramRegistry, issuer: BridgeTokenIssuer) -> None:
+        self._registry = registry
+        self._issuer = issuer
+
+    async def apply(self, app_id: str) -> int:
+        """Revoke the tokens of the member banks `app_id` is suspended for; returns how many died."""
+        try:
+            release = await self._registry.get_release(app_id)
+        except RegistryError:
+            return 0
+        if release is None or not release.suspended:
+            return 0
+        banks = None if release.suspended is ALL_MEMBER_BANKS else release.suspended
+        revoked = await self._issuer.revoke_app(app_id, banks)
+        if revoked:
+            logger.info("kill switch: revoked %d bridge tokens of %s", revoked, app_id)
+        return revoked
+
+
+def watch_kill_switch(cache: ReleaseCache, kill_switch: KillSwitch) -> None:
+    """Apply the kill switch on every change the cache hears about."""
+
+    async def changed(app_id: str) -> None:
+        await kill_switch.apply(app_id)
+
+    cache.on_change(changed)
