@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # The 10 MB bundle limit plus room for the manifest, signature and multipart framing.
     partner_max_upload_bytes: int = 11_048_576
     pairwise_secret_file: Path | None = None
+    # A release halts by itself when its new version's bridge calls fail this often (a fraction),
+    # over this many seconds across every BFF process, once it has at least this many calls.
+    miniprogram_halt_error_rate: float = Field(0.2, gt=0.0, le=1.0)
+    miniprogram_halt_min_calls: int = Field(50, ge=1)
+    miniprogram_halt_window_s: int = Field(60, ge=10, le=3600)
+    # The partner simulator page (/miniprogram/simulator); None: on in development only.
+    miniprogram_simulator: bool | None = None
 
     # GraphQL limits; each refused with a clear error and code. None switches one off.
     graphql_max_depth: int | None = 12
@@ -59,3 +66,7 @@ class Settings(BaseSettings):
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def simulator_enabled(self) -> bool:
+        return self.development if self.miniprogram_simulator is None else self.miniprogram_simulator

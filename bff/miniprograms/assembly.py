@@ -22,6 +22,8 @@ from bff.miniprograms.partner_api import partner_routes
 from bff.miniprograms.partner_keys import PartnerKeys
 from bff.miniprograms.registry import MiniProgramRegistry
 from bff.miniprograms.release_cache import KillSwitch, ReleaseCache, watch_kill_switch
+from bff.miniprograms.release_guard import ReleaseGuard
+from bff.miniprograms.simulator_page import simulator_routes
 from bff.settings import Settings
 from bff.store.client import RedisClient
 
@@ -37,11 +39,14 @@ class MiniProgramParts:
     host: MiniProgramHost
     routes: list[BaseRoute]
     releases: ReleaseCache
+    guard: ReleaseGuard
 
     async def start(self) -> None:
         await self.releases.start()
+        await self.guard.start()
 
     async def stop(self) -> None:
+        await self.guard.stop()
         await self.releases.stop()
 
 
@@ -61,6 +66,13 @@ def build_miniprograms(
     watch_kill_switch(releases, KillSwitch(registry, issuer))
     store, index = DirectoryBundleStore(settings.miniprogram_bundle_dir), BundleIndex(redis)
     verifier = BridgeTokenVerifier(redis, issuer.public_keys(), settings.bridge_issuer)
+    guard = ReleaseGuard(
+        registry,
+        redis,
+        threshold=settings.miniprogram_halt_error_rate,
+        min_calls=settings.miniprogram_halt_min_calls,
+        window_s=settings.miniprogram_halt_window_s,
+    )
     routes = [
         *partner_routes(
             registry,
@@ -71,10 +83,12 @@ def build_miniprograms(
             max_upload_bytes=settings.partner_max_upload_bytes,
         ),
         *bundle_routes(registry, store, index, public_url, settings.miniprogram_host_origins),
-        *bridge_routes(verifier, releases, access_log, redis, profile_source),
+        *bridge_routes(verifier, releases, access_log, redis, profile_source, guard=guard),
     ]
+    if settings.simulator_enabled:
+        routes += simulator_routes()
     host = MiniProgramHost(registry, consents, issuer, access_log, origins)
-    return MiniProgramParts(host, routes, releases)
+    return MiniProgramParts(host, routes, releases, guard)
 
 
 def _host_secrets(settings: Settings) -> tuple[ECKey, bytes]:

@@ -4,15 +4,23 @@ Every call passes the same gate (`BridgeApi._admit`), in this order:
 
 1. the bridge token (`Authorization: Bearer`): signature, expiry, audience =
    the app in the path, record still live -> 401 with the token's code;
-2. the customer's version of the app declares the API and the token carries
-   its scope -> 403 BRIDGE_API_NOT_DECLARED / BRIDGE_SCOPE_MISSING;
-3. the app is not suspended for the customer's member bank (read through
-   `ReleaseCache`, at most a poll interval stale) -> 403 APP_SUSPENDED;
+2. the app is not suspended for the customer's member bank and is released
+   to the customer (read through `ReleaseCache`, at most a poll interval
+   stale) -> 403 APP_SUSPENDED / APP_NOT_AVAILABLE; this resolves the
+   customer's version;
+3. that version declares the API and the token carries its scope -> 403
+   BRIDGE_API_NOT_DECLARED / BRIDGE_SCOPE_MISSING;
 4. the manifest's rate limits, per app per second and per app and customer
    per minute -> 429 with Retry-After;
 
 then the call runs and is written to the customer's access log. Refusals are
-RFC 9457 problems with a machine code, as on the partner API.
+RFC 9457 problems with a machine code, as on the partner API; the customer's
+profile source unavailable is 503 BRIDGE_UPSTREAM_UNAVAILABLE (Retry-After),
+anything unexpected 500 BRIDGE_INTERNAL_ERROR (logged).
+
+Every call that got as far as resolving the customer's version is reported,
+with its outcome, to the `ReleaseGuard`, which halts a release whose new
+version fails too often (`release_guard.py` says what counts as a failure).
 
 `journeys` records a journey open request and answers 202 with its id:
 journeys themselves arrive in a later issue, which consumes these records.
@@ -21,16 +29,18 @@ journeys themselves arrive in a later issue, which consumes these records.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bff.channels.errors import ChannelFailure
 from bff.channels.models import CustomerProfile, CustomerScope
 from bff.miniprograms.access_log import AccessLog
 from bff.miniprograms.bridge_errors import BridgeAuthError, BridgeErrorCode
@@ -42,11 +52,15 @@ from bff.miniprograms.manifest import Manifest
 from bff.miniprograms.partner_problems import problem
 from bff.miniprograms.rate_limit import RateLimiter, app_key, customer_key
 from bff.miniprograms.release_cache import ReleaseCache
+from bff.miniprograms.release_guard import ReleaseGuard, counts_as_failure
 from bff.store.client import RedisClient
+
+logger = logging.getLogger("bff.miniprograms.bridge_api")
 
 PREFIX: Final = "/miniprogram/bridge/v1"
 MAX_BODY_BYTES: Final = 16 * 1024
 NO_SCOPE: Final = "none"  # the access log's scope for an API that reads no user data
+UPSTREAM_RETRY_AFTER_S: Final = 5
 
 ProfileSource = Callable[[CustomerScope], Awaitable[CustomerProfile]]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -72,7 +86,7 @@ class BridgeCallRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """An admitted call: the verified session and the manifest of the customer's version."""
+    """A call whose version is resolved: the verified session and the manifest of the customer's version."""
 
     session: BridgeSession
     manifest: Manifest
@@ -85,6 +99,10 @@ class Call:
     def app_id(self) -> str:
         return self.session.app_id
 
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
 
 def bridge_routes(
     verifier: BridgeTokenVerifier,
@@ -96,8 +114,12 @@ def bridge_routes(
     limiter: RateLimiter | None = None,
     storage: BridgeStorage | None = None,
     requests: BridgeRequests | None = None,
+    guard: ReleaseGuard | None = None,
 ) -> list[BaseRoute]:
-    """The bridge's routes; `profile_source` reads the customer's profile (the CRM channel in the app)."""
+    """The bridge's routes; `profile_source` reads the customer's profile (the CRM channel in the app).
+
+    With a `guard`, every call that resolved a version is counted towards that version's health.
+    """
     api = BridgeApi(
         verifier,
         releases,
@@ -115,7 +137,7 @@ def bridge_routes(
         (app + "/storage/{key}", api.storage, ["GET", "PUT", "DELETE"]),
         (app + "/journeys", api.journey, ["POST"]),
     ]
-    return [Route(path, _refusals(handler), methods=methods) for path, handler, methods in table]
+    return [Route(path, _refusals(handler, guard), methods=methods) for path, handler, methods in table]
 
 
 class BridgeApi:
@@ -213,16 +235,18 @@ class BridgeApi:
     async def _admit(self, request: Request, api: str) -> Call:
         app_id = request.path_params["app_id"]
         session = await self._verifier.verify(_bearer(request), app_id)
-        manifest = await self._manifest(session)
-        if api not in manifest.bridge_api_names:
+        call = Call(session, await self._manifest(session))
+        # From here on the outcome, refusals included, counts towards this version's health.
+        request.state.bridge_call = call
+        if api not in call.manifest.bridge_api_names:
             raise BridgeCallRefused(
                 403,
                 "BRIDGE_API_NOT_DECLARED",
-                f"{app_id} {manifest.version} does not declare {api} in its manifest's bridgeApis",
+                f"{app_id} {call.version} does not declare {api} in its manifest's bridgeApis",
             )
         check_call(session, api)
-        await self._limit(session, manifest)
-        return Call(session, manifest)
+        await self._limit(session, call.manifest)
+        return call
 
     async def _manifest(self, session: BridgeSession) -> Manifest:
         customer = session.customer
@@ -293,21 +317,44 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type="application/json")
 
 
-def _refusals(handler: Handler) -> Handler:
+def _refusals(handler: Handler, guard: ReleaseGuard | None) -> Handler:
+    """`handler` with its exceptions answered as problems, and its outcome reported to `guard`."""
+
     @functools.wraps(handler)
     async def answered(request: Request) -> Response:
+        code: str | None = None
         try:
-            return await handler(request)
-        except BridgeAuthError as exc:
-            return _auth_problem(exc)
-        except BridgeCallRefused as exc:
-            return problem(exc.status, exc.code, exc.detail, headers=exc.headers)
-        except StorageRefused as exc:
-            return problem(_STORAGE_STATUS[exc.code], exc.code, exc.message)
-        except InvalidRequest as exc:
-            return problem(400, "BRIDGE_BAD_REQUEST", str(exc))
+            response = await handler(request)
+        except ClientDisconnect:
+            raise  # nobody to answer, and no fault of the mini-program's
+        except Exception as exc:
+            response, code = _problem_for(request, exc)
+        call = getattr(request.state, "bridge_call", None)
+        if guard is not None and isinstance(call, Call):
+            guard.observe(call.app_id, call.version, failed=counts_as_failure(response.status_code, code))
+        return response
 
     return answered
+
+
+def _problem_for(request: Request, exc: Exception) -> tuple[Response, str]:
+    """The problem answering `exc`, and its code."""
+    if isinstance(exc, BridgeAuthError):
+        return _auth_problem(exc), exc.code
+    if isinstance(exc, BridgeCallRefused):
+        return problem(exc.status, exc.code, exc.detail, headers=exc.headers), exc.code
+    if isinstance(exc, StorageRefused):
+        return problem(_STORAGE_STATUS[exc.code], exc.code, exc.message), exc.code
+    if isinstance(exc, InvalidRequest):
+        return problem(400, "BRIDGE_BAD_REQUEST", str(exc)), "BRIDGE_BAD_REQUEST"
+    if isinstance(exc, ChannelFailure):
+        logger.warning("bridge call %s %s: %s", request.method, request.url.path, exc)
+        code = "BRIDGE_UPSTREAM_UNAVAILABLE"
+        # The partner learns that the bank could not answer, not which internal service failed.
+        detail = f"the bank could not answer this call just now; retry in {UPSTREAM_RETRY_AFTER_S} s"
+        return problem(503, code, detail, headers={"Retry-After": str(UPSTREAM_RETRY_AFTER_S)}), code
+    logger.error("bridge call %s %s failed", request.method, request.url.path, exc_info=exc)
+    return problem(500, "BRIDGE_INTERNAL_ERROR", "the bridge failed; retry later"), "BRIDGE_INTERNAL_ERROR"
 
 
 def _auth_problem(exc: BridgeAuthError) -> Response:

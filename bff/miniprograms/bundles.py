@@ -78,6 +78,7 @@ class BundleErrorCode(StrEnum):
     BUNDLE_TOO_MANY_ENTRIES = "BUNDLE_TOO_MANY_ENTRIES"
     BUNDLE_UNCOMPRESSED_TOO_LARGE = "BUNDLE_UNCOMPRESSED_TOO_LARGE"
     BUNDLE_ENTRY_PAGE_MISSING = "BUNDLE_ENTRY_PAGE_MISSING"
+    BUNDLE_INLINE_SCRIPT = "BUNDLE_INLINE_SCRIPT"
 
 
 class BundleRejected(Exception):
@@ -179,6 +180,7 @@ def check_bundle(
         _check_uncompressed_size(bundle.infolist(), max_uncompressed_bytes)
         _check_entry_page(bundle, entry_page)
         _check_contents(bundle)
+        _check_no_inline_script(bundle)
 
 
 def bundle_entry(store: BundleStore, digest: str, path: str) -> bytes | None:
@@ -301,3 +303,28 @@ def _check_contents(bundle: zipfile.ZipFile) -> None:
             BundleErrorCode.BUNDLE_CORRUPT,
             f"bundle entry {bad!r} does not unpack to what it declares (CRC or size)",
         )
+
+
+# The sandbox's CSP runs only the bundle's own script files (script-src 'self', no
+# 'unsafe-inline'), so inline code would silently do nothing on a customer's phone:
+# refuse it at upload, where the partner can still move it into a .js file.
+_INLINE_SCRIPT = re.compile(
+    rb"<script\b(?![^>]*\bsrc\s*=)(?![^>]*\btype\s*=\s*[\"']?application/(?:ld\+)?json)[^>]*>\s*\S",
+    re.IGNORECASE,
+)
+_INLINE_HANDLER = re.compile(rb"<[a-z][^>]*\s(on[a-z]+)\s*=|\bhref\s*=\s*[\"']?\s*javascript:", re.IGNORECASE)
+
+
+def _check_no_inline_script(bundle: zipfile.ZipFile) -> None:
+    for info in bundle.infolist():
+        if info.is_dir() or not info.filename.lower().endswith((".html", ".htm")):
+            continue
+        page = bundle.read(info)
+        found = _INLINE_SCRIPT.search(page) or _INLINE_HANDLER.search(page)
+        if found is not None:
+            what = found.group(0)[:60].decode("utf-8", "replace")
+            raise BundleRejected(
+                BundleErrorCode.BUNDLE_INLINE_SCRIPT,
+                f"{info.filename} has inline script ({what!r}); the sandbox runs only script files "
+                "of the bundle (CSP script-src 'self'), so move it into a .js file",
+            )

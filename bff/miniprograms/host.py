@@ -51,6 +51,7 @@ class Launch:
     bridge_token: str
     expires_at: int
     scopes: frozenset[str]
+    missing: frozenset[str]  # requested but not granted: calls needing these are refused
 
 
 class LaunchRefused(Exception):
@@ -128,13 +129,13 @@ class MiniProgramHost:
         return await self.offer(principal, app_id)
 
     async def launch(self, principal: Principal, app_id: str) -> Launch:
+        """Open the app with the scopes granted so far (none is fine): calls needing others are refused.
+
+        As in other super-apps, consent is asked where it is needed: the app asks
+        for `missing` before or during the run, and a new grant reaches the
+        mini-program with its next bridge token.
+        """
         offer = await self._require(principal, app_id)
-        if offer.missing:
-            raise LaunchRefused(
-                "CONSENT_REQUIRED",
-                f"ask the customer to consent to: {', '.join(sorted(offer.missing))}",
-                offer.missing,
-            )
         manifest = offer.manifest
         issued = await self._issuer.issue(principal, app_id, offer.app.partner_id, offer.granted)
         base = f"{self._origins.public_url}/miniprograms/bundles/{offer.version.bundle_sha256}/"
@@ -150,6 +151,7 @@ class MiniProgramHost:
             bridge_token=issued.token,
             expires_at=issued.expires_at,
             scopes=issued.scopes,
+            missing=offer.missing,
         )
 
     async def access_log(self, principal: Principal, limit: int) -> list[AccessEntry]:

@@ -40,8 +40,9 @@ def content_security_policy(
         # 'unsafe-inline' and no 'unsafe-eval', so injected markup cannot run.
         "script-src 'self'",
         "style-src 'self'",
-        # data: for inlined small images that bundlers emit; they cannot run code.
-        "img-src 'self' data:",
+        # data: for inlined small images that bundlers emit, blob: for previews of
+        # pictures the customer picks (URL.createObjectURL); neither can run code.
+        "img-src 'self' data: blob:",
         "font-src 'self'",
         # The bridge is the only way to the customer's data; the partner's own
         # origins are the only other network peers. CSP3 lets an https source
@@ -64,7 +65,10 @@ def bundle_response_headers(csp: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         # The URL carries the bundle digest, so its content never changes.
         "Cache-Control": "public, max-age=31536000, immutable",
-        "Cross-Origin-Resource-Policy": "same-site",
+        # cross-origin: the bundle's own pages run in a sandbox with an opaque origin,
+        # which no same-site policy matches, so anything stricter blocks their scripts.
+        # The files are public and immutable; the CSP, not CORP, is what confines them.
+        "Cross-Origin-Resource-Policy": "cross-origin",
         # A partner's server must not learn the host URL (it names the bundle and page).
         "Referrer-Policy": "no-referrer",
     }

@@ -10,6 +10,7 @@ from bff.auth.dev_issuer import DevIssuer
 from tests.conftest import Mint
 from tests.support.bff_process import BffServer, start_bff, wait_for_closed_breakers
 from tests.support.graphql_http import HOME_SERVICES, BffClient
+from tests.support.miniprogram_world import MiniProgramWorld, miniprogram_world
 from tests.support.processes import RedisServer
 from tests.support.sim_control import SimControl
 
@@ -57,3 +58,13 @@ def trusted_bff(
     yield client
     client.close()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mp_world(
+    tmp_path_factory: pytest.TempPathFactory, bff_env: dict[str, str], redis_server: RedisServer, mint: Mint
+) -> Iterator[MiniProgramWorld]:
+    """Two BFF processes sharing Redis database 3, with both sample mini-programs released to everyone."""
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/3"
+    with miniprogram_world(tmp_path_factory.mktemp("mp-world"), bff_env, redis_url, mint) as world:
+        yield world

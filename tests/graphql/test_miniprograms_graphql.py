@@ -35,7 +35,7 @@ ISSUER = "https://bff.test/miniprogram"
 CATALOG = "{ miniPrograms { appId version missingConsent scopes { scope granted } } }"
 LAUNCH = """mutation($app: String!) { launchMiniProgram(appId: $app) {
   __typename
-  ... on MiniProgramLaunch { entryUrl contentSecurityPolicy bridgeToken scopes }
+  ... on MiniProgramLaunch { entryUrl contentSecurityPolicy bridgeToken scopes missingConsent }
   ... on MiniProgramRefused { code missingConsent } } }"""
 GRANT = """mutation($app: String!, $scopes: [String!]!) { grantMiniProgramConsent(appId: $app, scopes: $scopes) {
   __typename ... on MiniProgram { missingConsent } ... on MiniProgramRefused { code message } } }"""
@@ -107,17 +107,17 @@ async def test_catalog_lists_released_app_with_the_consent_still_missing(
     ]
 
 
-async def test_launch_needs_consent_then_carries_only_consented_scopes(
+async def test_launch_carries_only_consented_scopes_and_names_the_missing_ones(
     host_parts: Any, channel_client: ChannelClient, redis_client: aioredis.Redis
 ) -> None:
     host, registry, issuer = host_parts
     app_id = await released_app(registry)
-    refused = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
-    assert refused == {
-        "__typename": "MiniProgramRefused",
-        "code": "CONSENT_REQUIRED",
-        "missingConsent": ["profile.name"],
-    }
+    unconsented = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
+    assert unconsented["__typename"] == "MiniProgramLaunch"
+    assert (unconsented["scopes"], unconsented["missingConsent"]) == ([], ["profile.name"])
+    assert (
+        "scope" not in claims(unconsented["bridgeToken"]) or not claims(unconsented["bridgeToken"])["scope"]
+    )
 
     granted = (await run(host, channel_client, GRANT, app=app_id, scopes=["profile.name"]))[
         "grantMiniProgramConsent"
@@ -130,6 +130,7 @@ async def test_launch_needs_consent_then_carries_only_consented_scopes(
     token_claims = claims(launch["bridgeToken"])
     assert token_claims["aud"] == app_id
     assert token_claims["scope"] == "profile.name"
+    assert launch["missingConsent"] == []
     assert "RCB001-00042" not in json.dumps(token_claims)
 
     verifier = BridgeTokenVerifier(redis_client, issuer.public_keys(), ISSUER)
@@ -149,7 +150,7 @@ async def test_revoking_consent_kills_live_bridge_tokens(
     with pytest.raises(Exception, match="REVOKED"):
         await verifier.verify(token, app_id)
     again = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
-    assert again["code"] == "CONSENT_REQUIRED"
+    assert (again["scopes"], again["missingConsent"]) == ([], ["profile.name"])
 
 
 async def test_suspended_or_unserved_apps_are_left_out_and_cannot_launch(

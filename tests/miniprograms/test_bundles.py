@@ -245,3 +245,25 @@ def test_bundle_entry_refuses_paths_that_could_traverse(
 )
 def test_content_type_follows_the_file_extension(path: str, content_type: str) -> None:
     assert content_type_for(path) == content_type
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<html><script>alert(1)</script></html>",
+        b"<html><SCRIPT type='text/javascript'>\n go() </SCRIPT></html>",
+        b'<html><button onclick="pay()">Pay</button></html>',
+        b"<html><a href='javascript:pay()'>Pay</a></html>",
+    ],
+    ids=["script", "typed-script", "handler", "javascript-url"],
+)
+def test_inline_script_the_sandbox_would_never_run_is_refused(page: bytes) -> None:
+    assert rejection(make_zip({"index.html": page})) is BundleErrorCode.BUNDLE_INLINE_SCRIPT
+
+
+def test_script_files_and_json_data_blocks_are_fine() -> None:
+    page = (
+        b'<html><script src=\'app.js\'></script><script type="application/json">{"a": 1}</script>'
+        b'<script src="x.js" defer>\n</script><p>online now</p></html>'
+    )
+    check(make_zip({"index.html": page, "app.js": b"go()", "x.js": b""}))

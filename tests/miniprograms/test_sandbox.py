@@ -15,7 +15,7 @@ def test_policy_for_a_sample_manifest_is_exactly_as_specified() -> None:
         ["https://api.parkservices.example", "https://*.cdn.parkservices.example:8443"], BRIDGE, HOSTS
     )
     assert csp == (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
         "connect-src https://bridge.bankapp.example https://api.parkservices.example "
         "https://*.cdn.parkservices.example:8443; "
         "frame-ancestors https://app.bankapp.example; "
@@ -77,6 +77,6 @@ def test_bundle_responses_carry_the_sandbox_headers() -> None:
         "Content-Security-Policy": "default-src 'none'",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "public, max-age=31536000, immutable",
-        "Cross-Origin-Resource-Policy": "same-site",
+        "Cross-Origin-Resource-Policy": "cross-origin",
         "Referrer-Policy": "no-referrer",
     }

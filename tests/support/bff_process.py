@@ -39,10 +39,12 @@ class BffServer:
                 self.process.wait()
 
 
-def start_bff(directory: Path, env: Mapping[str, str], ready_within_s: float = 30) -> BffServer:
-    """`bff serve` on a free port with `env` added to ours; returns once /readyz answers 200."""
+def start_bff(
+    directory: Path, env: Mapping[str, str], ready_within_s: float = 30, port: int | None = None
+) -> BffServer:
+    """`bff serve` on `port` (default: a free one) with `env` added to ours; returns once /readyz is 200."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log_file = directory / "bff.log"
     # Only `env` configures it: settings of the shell running the tests must not leak in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("BFF_", "REDIS_URL"))}

@@ -65,6 +65,9 @@ class MiniProgramLaunch:
     bridge_token: str
     bridge_token_expires_at: datetime
     scopes: list[str]
+    missing_consent: list[str] = strawberry.field(
+        description="Requested scopes not granted: bridge calls needing them are refused until you grant them."
+    )
 
     @classmethod
     def of(cls, launch: Launch) -> MiniProgramLaunch:
@@ -77,6 +80,7 @@ class MiniProgramLaunch:
             bridge_token=launch.bridge_token,
             bridge_token_expires_at=datetime.fromtimestamp(launch.expires_at, UTC),
             scopes=sorted(launch.scopes),
+            missing_consent=sorted(launch.missing),
         )
 
 
