@@ -11,13 +11,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import httpx
 
 from bff.app import create_app
 from bff.auth.dev_issuer import DevIssuer
 from bff.cli import run_server
 from bff.logging_setup import configure_logging
+from bff.miniprograms.demo_samples import SamplesNotReleased, release_samples
 from bff.settings import Settings
 from bff.store.private_server import PrivateRedis, RedisUnavailable, start_private_redis
 
@@ -38,8 +42,11 @@ def run_demo(settings: Settings, workdir: Path) -> int:
         settings = settings.model_copy(
             update={"redis_url": redis_url, "channel_endpoints": endpoints, "auth_jwks_file": jwks}
         )
-        _banner(settings, endpoints, workdir)
+        _banner(settings, endpoints, workdir, issuer)
         configure_logging("WARNING")
+        threading.Thread(
+            target=_release_samples_when_ready, args=(settings, issuer), name="demo-samples", daemon=True
+        ).start()
         run_server(create_app(settings), settings)
         return 0
     except (DemoError, RedisUnavailable) as exc:
@@ -88,6 +95,33 @@ def start_simulators(workdir: Path, timeout_s: float = 60.0) -> tuple[subprocess
     return process, endpoints
 
 
+# The repository's sample mini-programs, next to the package in a checkout.
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "miniprograms"
+
+
+def _release_samples_when_ready(settings: Settings, issuer: DevIssuer, timeout_s: float = 60.0) -> None:
+    """Once the BFF answers, release the sample mini-programs so the simulator page has something to run."""
+    base = f"http://{settings.host}:{settings.port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    else:
+        print("[demo] the BFF did not get ready; sample mini-programs not released", flush=True)
+        return
+    if not (SAMPLES_DIR / "demo-partner-key.json").exists():
+        print(f"[demo] no sample mini-programs under {SAMPLES_DIR}; skipping them", flush=True)
+        return
+    try:
+        release_samples(base, issuer, SAMPLES_DIR, say=lambda line: print(f"[demo] {line}", flush=True))
+    except (SamplesNotReleased, httpx.HTTPError) as exc:
+        print(f"[demo] sample mini-programs not released: {exc}", flush=True)
+
+
 FIRST_QUERY = (
     "{ me { profile { name } accounts { name balance { amount currency } } "
     "cards { maskedNumber } wealth { total { amount } } unreadMessageCount } "
@@ -95,7 +129,7 @@ FIRST_QUERY = (
 )
 
 
-def _banner(settings: Settings, endpoints: Path, workdir: Path) -> None:
+def _banner(settings: Settings, endpoints: Path, workdir: Path, issuer: DevIssuer) -> None:
     topology = json.loads(endpoints.read_text())
     base = f"http://{settings.host}:{settings.port}"
     query = json.dumps({"query": FIRST_QUERY})
@@ -109,6 +143,8 @@ def _banner(settings: Settings, endpoints: Path, workdir: Path) -> None:
         f"                             -d '{query}' {base}/graphql",
         f"  readiness and breakers:  curl {base}/readyz",
         f"  Prometheus metrics:      curl {base}/metrics",
+        "mini-program simulator (the sample mini-programs are released a moment after start):",
+        f"  {base}/miniprogram/simulator#token={issuer.mint('RCB001-00042', 'RCB001', ttl_s=8 * 3600)}",
         f"simulator control API: {topology['control_url']}",
         f"  take cards dc-a down:    curl -X PUT -d '{{\"down\": true}}' {topology['control_url']}/faults/cards/dc-a",
         f"  clear every fault:       curl -X DELETE {topology['control_url']}/faults",

@@ -62,9 +62,15 @@ def trusted_bff(
 
 @pytest.fixture(scope="session")
 def mp_world(
-    tmp_path_factory: pytest.TempPathFactory, bff_env: dict[str, str], redis_server: RedisServer, mint: Mint
+    tmp_path_factory: pytest.TempPathFactory,
+    bff_env: dict[str, str],
+    redis_server: RedisServer,
+    mint: Mint,
+    dev_issuer: DevIssuer,
 ) -> Iterator[MiniProgramWorld]:
     """Two BFF processes sharing Redis database 3, with both sample mini-programs released to everyone."""
     redis_url = redis_server.url.rsplit("/", 1)[0] + "/3"
-    with miniprogram_world(tmp_path_factory.mktemp("mp-world"), bff_env, redis_url, mint) as world:
+    with miniprogram_world(
+        tmp_path_factory.mktemp("mp-world"), bff_env, redis_url, mint, dev_issuer
+    ) as world:
         yield world

@@ -58,12 +58,15 @@ def test_demo_serves_readiness_with_every_downstream_service(tmp_path: Path) -> 
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert 'bff_downstream_requests_total{data_centre="dc-' in metrics
         assert "bff_graphql_requests_total" in metrics
+        assert _released_samples(port, tmp_path) == {"com.parkservices.tenant", "com.utilitybills.pay"}
+        assert httpx.get(f"http://127.0.0.1:{port}/miniprogram/simulator").status_code == 200
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=20)
     output = (tmp_path / "demo.log").read_text()
     assert "private Redis on redis://127.0.0.1:" in output
     assert "simulator control API" in output
+    assert "/miniprogram/simulator#token=" in output
 
 
 def test_demo_without_redis_says_how_to_get_one(tmp_path: Path) -> None:
@@ -127,3 +130,22 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], limit_s: float) -> d
             pass
         time.sleep(0.2)
     pytest.fail(f"{url} not ready within {limit_s}s")
+
+
+def _released_samples(port: int, workdir: Path, limit_s: float = 30) -> set[str]:
+    """The mini-programs in the demo customer's catalog, once the demo has released its samples."""
+    token = subprocess.run(
+        [*BFF, "token", "--issuer-dir", str(workdir / "issuer")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    deadline = time.monotonic() + limit_s
+    found: set[str] = set()
+    while time.monotonic() < deadline and len(found) < 2:
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ miniPrograms { appId } }"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        found = {p["appId"] for p in answer.json()["data"]["miniPrograms"]}
+        time.sleep(0.2)
+    return found

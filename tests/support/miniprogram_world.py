@@ -11,17 +11,15 @@ from typing import Any
 
 import httpx
 
-from bff.cli import main as bff_cli
-from bff.miniprograms.signing import public_jwk, read_partner_key
+from bff.auth.dev_issuer import DevIssuer
+from bff.miniprograms.demo_samples import SAMPLE_PARTNER, release_samples
 from tests.support.bff_process import BffServer, start_bff
 from tests.support.processes import free_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "miniprograms"
-DEMO_KEY = SAMPLES / "demo-partner-key.json"
-PARTNER = "partner-demo"
+PARTNER = SAMPLE_PARTNER
 PARK = "com.parkservices.tenant"
 BILLS = "com.utilitybills.pay"
-SAMPLE_APPS = {PARK: "park-services", BILLS: "utility-bills"}
 
 Mint = Callable[..., str]
 
@@ -46,7 +44,7 @@ class MiniProgramWorld:
 
 @contextmanager
 def miniprogram_world(
-    directory: Path, bff_env: dict[str, str], redis_url: str, mint: Mint
+    directory: Path, bff_env: dict[str, str], redis_url: str, mint: Mint, issuer: DevIssuer
 ) -> Iterator[MiniProgramWorld]:
     """Start both processes (each may frame bundles of either), publish, approve and release the samples."""
     ports = free_port(), free_port()
@@ -68,39 +66,8 @@ def miniprogram_world(
             partner_token=mint(PARTNER, member_bank="*", roles=["partner"]),
             admin_token=mint("reviewer-a", member_bank="*", roles=["admin"]),
         )
-        _publish_samples(world, mint)
+        release_samples(servers[0].url, issuer, SAMPLES, say=lambda _: None)
         yield world
     finally:
         for server in servers:
             server.stop()
-
-
-def _publish_samples(world: MiniProgramWorld, mint: Mint) -> None:
-    url = world.first.url
-    registered = httpx.post(
-        f"{url}/partner/v1/partners/{PARTNER}/keys",
-        json={"jwk": public_jwk(read_partner_key(DEMO_KEY))},
-        headers={"Authorization": f"Bearer {world.admin_token}"},
-    )
-    assert registered.status_code in (200, 201), registered.text
-    # Both samples ask for a sensitive scope, so each needs two reviewers.
-    reviewers = [world.admin_token, mint("reviewer-b", member_bank="*", roles=["admin"])]
-    for app_id, folder in SAMPLE_APPS.items():
-        code = bff_cli(
-            ["miniprogram", "publish", str(SAMPLES / folder), "--api", url, "--token", world.partner_token]
-        )
-        assert code == 0, f"publishing {folder} failed"
-        for reviewer in reviewers:
-            review = httpx.post(
-                f"{url}/partner/v1/apps/{app_id}/versions/1.0.0/review",
-                json={"approve": True, "reason": "end-to-end test review"},
-                headers={"Authorization": f"Bearer {reviewer}"},
-            )
-            assert review.status_code == 200, review.text
-        release = world.partner(
-            world.first,
-            "POST",
-            f"/apps/{app_id}/release",
-            {"version": "1.0.0", "percent": 100, "memberBanks": ["*"]},
-        )
-        assert release.status_code == 200, release.text
