@@ -20,7 +20,6 @@ switch (`KillSwitch`) hangs there to revoke live bridge tokens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
 from bff.miniprograms.lifecycle import RegistryError, Release
 from bff.miniprograms.manifest import ALL_MEMBER_BANKS, Manifest
 from bff.miniprograms.registry import CHANGES_CHANNEL, GENERATION_KEY, MiniProgramRegistry, parse_change
+from bff.store.background import BackgroundTask
 from bff.store.client import RedisClient, text
 
 logger = logging.getLogger("bff.miniprograms.release_cache")
@@ -69,8 +69,7 @@ class ReleaseCache:
         self._seen_generation: bytes | str | None = None
         self._polled_at = float("-inf")
         self._listeners: list[ChangeListener] = []
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._background = BackgroundTask("release-cache-listener", self._listen)
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call `listener(app_id)` for every change published on the registry's channel."""
@@ -112,22 +111,10 @@ class ReleaseCache:
 
     async def start(self) -> None:
         """Start listening on the registry's change channel (in the lifespan)."""
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._listen(), name="release-cache-listener")
+        self._background.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        # A cancel landing inside redis-py can be swallowed (seen in tests: the listener went
-        # back to reading after one cancel), so cancel until the task has really ended.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.1)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._background.stop()
 
     async def _poll(self) -> None:
         now = self._clock()
@@ -140,11 +127,11 @@ class ReleaseCache:
             self.forget()
 
     async def _listen(self) -> None:
-        while not self._stopping:
+        while not self._background.stopping:
             try:
                 await self._listen_once()
             except (RedisError, OSError) as exc:
-                if self._stopping:
+                if self._background.stopping:
                     return
                 # Changes missed while disconnected are caught by the generation poll.
                 logger.warning("mini-program change listener lost its connection: %s", exc)

@@ -31,7 +31,6 @@ most one flush interval).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -44,6 +43,7 @@ from redis.exceptions import RedisError
 from bff.miniprograms.lifecycle import ErrorCode, RegistryError, Release
 from bff.miniprograms.registry import MiniProgramRegistry
 from bff.miniprograms.rollout import BUCKETS
+from bff.store.background import BackgroundTask
 from bff.store.client import RedisClient
 from bff.store.keys import part, tag
 
@@ -120,8 +120,7 @@ class ReleaseGuard:
         # Wall-clock time, not monotonic: every process must put the same second in the same bucket.
         self._clock = clock
         self._pending: dict[tuple[str, str], _Tally] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._background = BackgroundTask("release-guard-flush", self._flush_forever)
 
     def observe(self, app_id: str, version: str, *, failed: bool) -> None:
         """Count one answered bridge call of `version` (in process; `flush` takes it to Redis)."""
@@ -169,25 +168,13 @@ class ReleaseGuard:
 
     async def start(self) -> None:
         """Start flushing every `flush_interval_s` (in the lifespan)."""
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._flush_forever(), name="release-guard-flush")
+        self._background.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        # As in ReleaseCache.stop: a cancel landing inside redis-py can be swallowed, so cancel
-        # until the task has really ended.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.1)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._background.stop()
 
     async def _flush_forever(self) -> None:
-        while not self._stopping:
+        while not self._background.stopping:
             await asyncio.sleep(self._flush_interval_s)
             try:
                 await self.flush()
