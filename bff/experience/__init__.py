@@ -1,0 +1,1 @@
+"""Experience profiles per customer segment: the profile format, segment rules, loading and resolution."""
