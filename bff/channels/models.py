@@ -67,6 +67,11 @@ class Account:
     opened_on: date
     status: str
 
+    @property
+    def masked_number(self) -> str:
+        """Only the last four digits, as the app's account list shows them."""
+        return f"**** {self.number[-4:]}" if len(self.number) > 4 else "****"
+
 
 @dataclass(frozen=True, slots=True)
 class Transaction:

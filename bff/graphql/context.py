@@ -21,6 +21,8 @@ from bff.miniprograms.host import MiniProgramHost
 if TYPE_CHECKING:
     from strawberry.types import Info as StrawberryInfo
 
+    from bff.experience.home_screens import HomeScreens
+
 
 @dataclass(slots=True)
 class RequestContext:
@@ -28,6 +30,7 @@ class RequestContext:
     channels: Channels
     request_id: str
     miniprograms: MiniProgramHost | None = None
+    home_screens: HomeScreens | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -58,12 +61,15 @@ def context_of(info: StrawberryInfo[RequestContext, Any]) -> RequestContext:
 
 
 def context_factory(
-    validator: TokenValidator, channels: Channels, miniprograms: MiniProgramHost | None = None
+    validator: TokenValidator,
+    channels: Channels,
+    miniprograms: MiniProgramHost | None = None,
+    home_screens: HomeScreens | None = None,
 ) -> Callable[[Request], Awaitable[RequestContext]]:
     """Build each request's context: the token's principal (AuthError if bad) and fresh loaders."""
 
     async def build(request: Request) -> RequestContext:
         principal = principal_from_headers(request.headers, validator)
-        return RequestContext(principal, channels, current_request_id.get() or "", miniprograms)
+        return RequestContext(principal, channels, current_request_id.get() or "", miniprograms, home_screens)
 
     return build

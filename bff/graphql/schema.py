@@ -12,6 +12,8 @@ from bff.graphql.content.types import ContentItem, ContentKind
 from bff.graphql.context import RequestContext
 from bff.graphql.customer.types import Customer
 from bff.graphql.exceptions import BadUserInput, ObjectNotFound
+from bff.graphql.experience import resolvers as xp
+from bff.graphql.experience.types import ExperienceChoice, HomeScreen
 from bff.graphql.loans.types import Loan
 from bff.graphql.messages.types import MessageThread
 from bff.graphql.miniprograms import resolvers as mp
@@ -26,6 +28,13 @@ MAX_NODES = 50
 
 @strawberry.type
 class Query:
+    home_screen: HomeScreen = strawberry.field(
+        resolver=xp.home_screen,
+        description=(
+            "Your home screen as server-driven UI: the sections of your experience profile, in order, "
+            "filled with data. Send your appVersion so newer components fall back for older apps."
+        ),
+    )
     mini_programs: list[MiniProgram] = strawberry.field(
         resolver=mp.mini_programs, description="The mini-programs available to you, in the version you get."
     )
@@ -86,6 +95,10 @@ async def _node_or_none(ctx: RequestContext, global_id: str) -> Node | None:
 
 @strawberry.type
 class Mutation:
+    set_experience_preference: ExperienceChoice = strawberry.mutation(
+        resolver=xp.set_experience_preference,
+        description="Choose your own experience profile (e.g. elder); null goes back to your segment's.",
+    )
     launch_mini_program: LaunchResult = strawberry.mutation(
         resolver=mp.launch_mini_program,
         description="Open a mini-program: bundle URL, CSP and a short-lived bridge token with your consented scopes.",

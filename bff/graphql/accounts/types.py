@@ -68,7 +68,7 @@ class Account(Node):
             account_id=account.account_id,
             name=account.name,
             kind=AccountKind(account.kind),
-            masked_number=mask(account.number),
+            masked_number=account.masked_number,
             balance=Money.of(account.balance),
             available=Money.of(account.available),
             opened_on=account.opened_on,
@@ -87,8 +87,3 @@ class Account(Node):
             after,
             Transaction.of,
         )
-
-
-def mask(number: str) -> str:
-    """Show only the last four digits, as the app's account list does."""
-    return f"**** {number[-4:]}" if len(number) > 4 else "****"
