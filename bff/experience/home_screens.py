@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 from bff.channels.bundle import Channels
@@ -51,8 +52,8 @@ class HomeScreens:
         mini_programs: AvailableMiniPrograms | None = None,
     ) -> HomeScreenView:
         version, experience = self._source.current()
-        customer = await loaders.profile.load(scope)
-        preferred = await self._preferences.get(scope)
+        # The preference read overlaps the CRM call, so it adds no latency.
+        customer, preferred = await asyncio.gather(loaders.profile.load(scope), self._preferences.get(scope))
         resolution = resolve(experience, CustomerAttributes.of(customer), context, Preference(preferred))
         data = SectionData(self._channels, loaders, scope, customer.preferred_language, mini_programs)
         app_version = _version(context.app_version)
