@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
@@ -18,6 +19,11 @@ from bff.channels.bundle import Channels
 from bff.channels.client import ChannelClient
 from bff.channels.metrics import ChannelMetrics
 from bff.channels.registry import load_registry
+from bff.experience.assembly import ExperienceParts, build_experience
+from bff.experience.console_page import console_routes
+from bff.experience.home_screens import HomeScreens
+from bff.experience.preferences import PreferenceStore
+from bff.experience.previews import preview_source
 from bff.graphql.context import context_factory
 from bff.graphql.engine import GraphQLEngine
 from bff.graphql.http import graphql_routes
@@ -27,6 +33,7 @@ from bff.graphql.schema import build_schema
 from bff.health import healthz, metrics, readyz
 from bff.miniprograms.assembly import HostSecretsMissing, build_miniprograms
 from bff.settings import Settings
+from bff.store.client import RedisClient
 
 DEV_ISSUER_DIR = Path("var/demo/issuer")
 
@@ -50,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
         miniprograms = build_miniprograms(settings, redis, validator, channels.crm.profile)
     except HostSecretsMissing as exc:
         raise ConfigurationError(str(exc)) from None
+    experience, home_screens = _experience(settings, redis, validator, channels)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,9 +65,11 @@ def create_app(settings: Settings) -> Starlette:
         jwks.start_refreshing()
         await client.start()
         await miniprograms.start()
+        await experience.start()
         try:
             yield
         finally:
+            await experience.stop()
             await miniprograms.stop()
             await jwks.stop()
             await client.close()
@@ -75,13 +85,15 @@ def create_app(settings: Settings) -> Starlette:
         DocumentStore(
             redis, trusted_only=settings.graphql_trusted_documents, apq_ttl_s=settings.graphql_apq_ttl_s
         ),
-        context_factory(validator, channels, miniprograms.host),
+        context_factory(validator, channels, miniprograms.host, home_screens),
         metrics_registry=metrics_registry,
         max_body_bytes=settings.graphql_max_body_bytes,
         batching=settings.graphql_batching,
         request_budget_s=settings.graphql_request_budget_ms / 1000,
     )
     routes += miniprograms.routes
+    routes += experience.routes
+    routes += console_routes()
     app = Starlette(debug=settings.development, routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics_registry = metrics_registry
@@ -105,6 +117,20 @@ def _engine(settings: Settings) -> GraphQLEngine:
         cache_size=settings.graphql_document_cache_size,
         limits=limits,
     )
+
+
+def _experience(
+    settings: Settings, redis: RedisClient, validator: TokenValidator, channels: Channels
+) -> tuple[ExperienceParts, HomeScreens]:
+    """The live experience and the home screens over it; previews are home screens of sample customers."""
+
+    async def preview(rule_id: str, customer_id: str | None, app_version: str | None) -> dict[str, Any]:
+        return await previews(rule_id, customer_id, app_version)
+
+    parts = build_experience(settings, redis, validator, preview)
+    screens = HomeScreens(parts.live, PreferenceStore(redis), channels)
+    previews = preview_source(screens)
+    return parts, screens
 
 
 def _jwks_source(settings: Settings) -> JwksSource:

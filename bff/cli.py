@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from bff.miniprograms.partner_cli import run
 
         return run(parsed)
+    if parsed.command == "experience":
+        from bff.experience.experience_cli import run as run_experience
+
+        return run_experience(parsed)
     parser.error(f"unknown command {parsed.command}")
     return 2
 
@@ -67,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--write", metavar="FILE", help="write it to FILE instead, e.g. schemas/bff.graphql")
     _miniprogram_parser(commands)
+    _experience_parser(commands)
     return parser
 
 
@@ -94,6 +99,27 @@ def _miniprogram_parser(commands: Any) -> None:
     for command in (publish, status):
         command.add_argument("--api", default="http://127.0.0.1:8000", help="the BFF's base URL")
         command.add_argument("--token", help="a partner access token (default: $BFF_PARTNER_TOKEN)")
+
+
+def _experience_parser(commands: Any) -> None:
+    group = commands.add_parser("experience", help="UX tools: validate, diff, publish, roll back, preview")
+    tools = group.add_subparsers(dest="experience_command", required=True)
+    validate = tools.add_parser("validate", help="check an experience directory offline; exit 2 on problems")
+    diff = tools.add_parser("diff", help="what publishing the directory would change")
+    publish = tools.add_parser("publish", help="publish the directory as a new version")
+    for command in (validate, diff, publish):
+        command.add_argument("dir", nargs="?", default="experience", help="default: experience")
+    publish.add_argument("--note", default="", help="why, for the history")
+    rollback = tools.add_parser("rollback", help="republish an earlier version as a new one")
+    rollback.add_argument("version", type=int, help="the earlier version to bring back")
+    rollback.add_argument("--note", default="", help="why, for the history")
+    preview = tools.add_parser("preview", help="the home screen a sample customer of a segment rule sees")
+    preview.add_argument("segment", help="a segment rule id, such as elder-60-plus")
+    preview.add_argument("--customer", help="the sample customer's id")
+    preview.add_argument("--app-version", help="the app version to preview, such as 5.8.0")
+    for command in (diff, publish, rollback, preview):
+        command.add_argument("--api", default="http://127.0.0.1:8000", help="the BFF's base URL")
+        command.add_argument("--token", help="an admin access token (default: $BFF_ADMIN_TOKEN)")
 
 
 def _serve(settings: Settings) -> int:

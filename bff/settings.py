@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # The partner simulator page (/miniprogram/simulator); None: on in development only.
     miniprogram_simulator: bool | None = None
 
+    # Experience profiles: the directory version 1 is seeded from when Redis has none; None: the shipped one.
+    experience_dir: Path | None = None
+
     # GraphQL limits; each refused with a clear error and code. None switches one off.
     graphql_max_depth: int | None = 12
     graphql_max_aliases: int | None = 30
