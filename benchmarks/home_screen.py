@@ -6,7 +6,7 @@ home-screen query from this process. The BFF's own overhead per request is
 end-to-end latency minus its slowest downstream call, which the BFF reports in
 its Server-Timing header.
 
-    .venv/bin/python benchmarks/home_screen.py [--requests 2000] [--concurrency 16] [--latency-ms 20]
+    .venv/bin/python benchmarks/home_screen.py [--requests 2000] [--concurrency 16] [--latency-ms 20] [--operation ServerDrivenHome]
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from bff.demo import start_simulators
 from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
 from bff.store.private_server import free_port, start_private_redis
 
-HOME_QUERY = (
-    Path(__file__).resolve().parents[1] / "schemas" / "app-operations" / "home_screen.graphql"
-).read_text()
+OPERATIONS_DIR = Path(__file__).resolve().parents[1] / "schemas" / "app-operations"
+# The app's classic home screen (`me` and its fields) and the server-driven one (`homeScreen`).
+OPERATIONS = {"HomeScreen": "home_screen.graphql", "ServerDrivenHome": "server_driven_home.graphql"}
 SERVER_TIMING = re.compile(r"downstream;dur=([0-9.]+)")
 INSIDE_BFF = re.compile(r"bff;dur=([0-9.]+)")
 SERVICES = ("core_banking", "cards", "loans", "wealth", "payments", "content", "messages", "crm")
@@ -62,13 +62,15 @@ def wait_for(check: Any, what: str, limit_s: float = 60) -> None:
 
 
 async def load(
-    url: str, token: str, requests: int, concurrency: int
+    url: str, token: str, requests: int, concurrency: int, operation: str
 ) -> tuple[list[float], list[float], list[float], int]:
     latencies: list[float] = []
     overheads: list[float] = []
     inside: list[float] = []
     errors = 0
-    body = json.dumps({"query": HOME_QUERY, "operationName": "HomeScreen"}).encode()
+    query = (OPERATIONS_DIR / OPERATIONS[operation]).read_text()
+    variables = {"appVersion": "6.0.0"} if operation == "ServerDrivenHome" else {}
+    body = json.dumps({"query": query, "operationName": operation, "variables": variables}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 
@@ -109,6 +111,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--operation", choices=sorted(OPERATIONS), default="HomeScreen")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -146,7 +149,7 @@ def main() -> None:
             token = issuer.mint("RCB001-00042", "RCB001")
             cpu0, wall0 = cpu_seconds(bff.pid), time.perf_counter()
             latencies, overheads, inside, errors = asyncio.run(
-                load(f"{base}/graphql", token, args.requests, args.concurrency)
+                load(f"{base}/graphql", token, args.requests, args.concurrency, args.operation)
             )
             cpu, wall = cpu_seconds(bff.pid) - cpu0, time.perf_counter() - wall0
         finally:
@@ -162,7 +165,7 @@ def main() -> None:
             redis.stop()
     done = len(latencies)
     print(
-        f"home-screen query, 1 BFF process, {done} requests at concurrency {args.concurrency}, "
+        f"{args.operation}, 1 BFF process, {done} requests at concurrency {args.concurrency}, "
         f"{args.latency_ms:.0f} ms added to every downstream call, errors: {errors}\n"
     )
     print(

@@ -6,7 +6,8 @@ import asyncio
 from typing import Any, Protocol
 
 from bff.channels.bundle import Channels
-from bff.channels.models import CustomerScope
+from bff.channels.models import CustomerProfile, CustomerScope
+from bff.experience.attribute_cache import AttributeCache
 from bff.experience.home_screen import HomeScreenView, build_home_screen, home_screen_json
 from bff.experience.loading import ExperienceSet
 from bff.experience.preferences import PreferenceStore
@@ -39,10 +40,17 @@ class InvalidAppVersion(ValueError):
 
 
 class HomeScreens:
-    def __init__(self, source: ExperienceSource, preferences: PreferenceStore, channels: Channels) -> None:
+    def __init__(
+        self,
+        source: ExperienceSource,
+        preferences: PreferenceStore,
+        channels: Channels,
+        attributes: AttributeCache | None = None,
+    ) -> None:
         self._source = source
         self._preferences = preferences
         self._channels = channels
+        self._attributes = attributes or AttributeCache()
 
     async def for_customer(
         self,
@@ -53,11 +61,21 @@ class HomeScreens:
     ) -> HomeScreenView:
         version, experience = self._source.current()
         # The preference read overlaps the CRM call, so it adds no latency.
-        customer, preferred = await asyncio.gather(loaders.profile.load(scope), self._preferences.get(scope))
+        customer, preferred = await asyncio.gather(
+            self._customer(scope, loaders), self._preferences.get(scope)
+        )
         resolution = resolve(experience, CustomerAttributes.of(customer), context, Preference(preferred))
         data = SectionData(self._channels, loaders, scope, customer.preferred_language, mini_programs)
         app_version = _version(context.app_version)
         return await build_home_screen(resolution, version, data, app_version, customer.preferred_language)
+
+    async def _customer(self, scope: CustomerScope, loaders: Loaders) -> CustomerProfile:
+        cached = self._attributes.get(scope)
+        if cached is not None:
+            return cached
+        customer = await loaders.profile.load(scope)
+        self._attributes.put(scope, customer)
+        return customer
 
     async def set_preference(self, scope: CustomerScope, profile_id: str | None) -> None:
         _, experience = self._source.current()
