@@ -30,6 +30,7 @@ from bff.graphql.http import graphql_routes
 from bff.graphql.limits import Limits
 from bff.graphql.persisted import DocumentStore
 from bff.graphql.schema import build_schema
+from bff.graphql.websocket import websocket_routes
 from bff.health import healthz, metrics, readyz
 from bff.miniprograms.assembly import HostSecretsMissing, build_miniprograms
 from bff.settings import Settings
@@ -80,17 +81,21 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
     ]
+    engine = _engine(settings)
+    contexts = context_factory(validator, channels, miniprograms.host, home_screens)
     routes += graphql_routes(
-        _engine(settings),
+        engine,
         DocumentStore(
             redis, trusted_only=settings.graphql_trusted_documents, apq_ttl_s=settings.graphql_apq_ttl_s
         ),
-        context_factory(validator, channels, miniprograms.host, home_screens),
+        contexts,
         metrics_registry=metrics_registry,
         max_body_bytes=settings.graphql_max_body_bytes,
         batching=settings.graphql_batching,
         request_budget_s=settings.graphql_request_budget_ms / 1000,
     )
+    # Subscriptions: graphql-transport-ws on the same path (a WebSocket route matches no HTTP request).
+    routes += websocket_routes(engine, contexts)
     routes += miniprograms.routes
     routes += experience.routes
     routes += console_routes()

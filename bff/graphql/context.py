@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,16 +60,35 @@ def context_of(info: StrawberryInfo[RequestContext, Any]) -> RequestContext:
     return info.context
 
 
+class ContextFactory:
+    """Builds each request's context: the token's principal (AuthError if bad) and fresh loaders."""
+
+    def __init__(
+        self,
+        validator: TokenValidator,
+        channels: Channels,
+        miniprograms: MiniProgramHost | None = None,
+        home_screens: HomeScreens | None = None,
+    ) -> None:
+        self._validator = validator
+        self._channels = channels
+        self._miniprograms = miniprograms
+        self._home_screens = home_screens
+
+    async def __call__(self, request: Request) -> RequestContext:
+        return self.for_headers(request.headers)
+
+    def for_headers(self, headers: Mapping[str, str]) -> RequestContext:
+        """The context for a caller who sent `headers` (an HTTP request, or a WebSocket's init payload)."""
+        principal = principal_from_headers(headers, self._validator)
+        request_id = current_request_id.get() or ""
+        return RequestContext(principal, self._channels, request_id, self._miniprograms, self._home_screens)
+
+
 def context_factory(
     validator: TokenValidator,
     channels: Channels,
     miniprograms: MiniProgramHost | None = None,
     home_screens: HomeScreens | None = None,
-) -> Callable[[Request], Awaitable[RequestContext]]:
-    """Build each request's context: the token's principal (AuthError if bad) and fresh loaders."""
-
-    async def build(request: Request) -> RequestContext:
-        principal = principal_from_headers(request.headers, validator)
-        return RequestContext(principal, channels, current_request_id.get() or "", miniprograms, home_screens)
-
-    return build
+) -> ContextFactory:
+    return ContextFactory(validator, channels, miniprograms, home_screens)

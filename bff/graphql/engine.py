@@ -10,8 +10,9 @@ the engine refuses a schema that has any.
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
@@ -32,6 +33,7 @@ from graphql import (
     execute,
     parse,
     specified_rules,
+    subscribe,
     validate,
 )
 from graphql.validation import ASTValidationRule
@@ -196,6 +198,30 @@ class GraphQLEngine:
         if isinstance(result, ExecutionResult):
             return result
         return await result
+
+    async def subscribe(
+        self,
+        prepared: PreparedDocument,
+        operation: Operation,
+        variables: dict[str, Any] | None,
+        context: Any,
+    ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+        """Start a planned subscription: its event stream, or an ExecutionResult with the errors."""
+        assert prepared.document is not None
+        result = subscribe(
+            self._graphql_schema,
+            prepared.document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation.name,
+            executor_class=StrawberryGraphQLCoreExecutionContext,
+            hide_suggestions=not self.development,
+        )
+        if isinstance(result, ExecutionResult):
+            return result
+        if inspect.isawaitable(result):
+            return await result
+        return result
 
     def _prepare(self, source: str) -> PreparedDocument:
         self.parse_count += 1
