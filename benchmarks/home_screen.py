@@ -142,6 +142,7 @@ def main() -> None:
                 "BFF_CHANNEL_ENDPOINTS": str(topology_file),
                 "BFF_AUTH_JWKS_FILE": str(issuer.write_public_jwks(work / "jwks.json")),
                 "BFF_LOG_LEVEL": "WARNING",
+                "BFF_JOURNEYS_REQUIRE_DURABLE": "false",  # home screens write no journeys
             }
             bff = start([sys.executable, "-m", "bff.cli", "serve"], bff_env, work / "bff.log")
             base = f"http://127.0.0.1:{port}"

@@ -32,11 +32,18 @@ from bff.graphql.persisted import DocumentStore
 from bff.graphql.schema import build_schema
 from bff.graphql.websocket import websocket_routes
 from bff.health import healthz, metrics, readyz
+from bff.journeys.connection import journey_redis
+from bff.journeys.definitions import load_definitions
+from bff.journeys.durability import require_durable
+from bff.journeys.services import JourneyServices
 from bff.miniprograms.assembly import HostSecretsMissing, build_miniprograms
 from bff.settings import Settings
 from bff.store.client import RedisClient
 
 DEV_ISSUER_DIR = Path("var/demo/issuer")
+
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class ConfigurationError(RuntimeError):
@@ -48,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
     registry = load_registry(settings.channels_file, settings.channel_endpoints)
     metrics_registry = CollectorRegistry()
     # from_url and the client constructor do no I/O; connections open on first use.
-    redis = aioredis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
+    redis = aioredis.from_url(settings.redis_url or DEFAULT_REDIS_URL)
     client = ChannelClient(registry, metrics=ChannelMetrics(metrics_registry))
     channels = Channels.over(client)
     jwks = _jwks_source(settings)
@@ -59,6 +66,11 @@ def create_app(settings: Settings) -> Starlette:
     except HostSecretsMissing as exc:
         raise ConfigurationError(str(exc)) from None
     experience, home_screens = _experience(settings, redis, validator, channels)
+    journey_client = journey_redis(
+        settings.journeys_redis_url or settings.redis_url or DEFAULT_REDIS_URL,
+        cluster=settings.journeys_redis_cluster,
+    )
+    journeys = JourneyServices.over(journey_client, load_definitions())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,10 +79,14 @@ def create_app(settings: Settings) -> Starlette:
         await client.start()
         await miniprograms.start()
         await experience.start()
+        if settings.journeys_durability_required:
+            # An acknowledged transition must be on disk; refuse to start on a Redis that would lose it.
+            await require_durable(journey_client)
         try:
             yield
         finally:
             await experience.stop()
+            await journey_client.aclose()
             await miniprograms.stop()
             await jwks.stop()
             await client.close()
@@ -82,7 +98,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics),
     ]
     engine = _engine(settings)
-    contexts = context_factory(validator, channels, miniprograms.host, home_screens)
+    contexts = context_factory(validator, channels, miniprograms.host, home_screens, journeys)
     routes += graphql_routes(
         engine,
         DocumentStore(

@@ -66,9 +66,21 @@ class Settings(BaseSettings):
     graphql_trusted_documents: bool = False
     graphql_apq_ttl_s: int = 7 * 24 * 3600
 
+    # Journeys: their own Redis (default: REDIS_URL), which must persist every write (AOF,
+    # appendfsync always) unless this is off; None: required in production only.
+    journeys_redis_url: str | None = None
+    journeys_redis_cluster: bool = False
+    journeys_require_durable: bool | None = None
+
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def journeys_durability_required(self) -> bool:
+        return (
+            not self.development if self.journeys_require_durable is None else self.journeys_require_durable
+        )
 
     @property
     def simulator_enabled(self) -> bool:

@@ -98,6 +98,8 @@ def bff_env(
         "BFF_AUTH_JWKS_FILE": str(jwks),
         "BFF_LOG_LEVEL": "WARNING",
         "BFF_MINIPROGRAM_BUNDLE_DIR": str(tmp_path_factory.mktemp("bundles")),
+        # The suite's Redis does not fsync every write; tests/journeys/test_durability.py covers that.
+        "BFF_JOURNEYS_REQUIRE_DURABLE": "false",
     }
 
 

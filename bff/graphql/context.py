@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from strawberry.types import Info as StrawberryInfo
 
     from bff.experience.home_screens import HomeScreens
+    from bff.journeys.services import JourneyServices
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class RequestContext:
     request_id: str
     miniprograms: MiniProgramHost | None = None
     home_screens: HomeScreens | None = None
+    journeys: JourneyServices | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,11 +71,13 @@ class ContextFactory:
         channels: Channels,
         miniprograms: MiniProgramHost | None = None,
         home_screens: HomeScreens | None = None,
+        journeys: JourneyServices | None = None,
     ) -> None:
         self._validator = validator
         self._channels = channels
         self._miniprograms = miniprograms
         self._home_screens = home_screens
+        self._journeys = journeys
 
     async def __call__(self, request: Request) -> RequestContext:
         return self.for_headers(request.headers)
@@ -82,7 +86,9 @@ class ContextFactory:
         """The context for a caller who sent `headers` (an HTTP request, or a WebSocket's init payload)."""
         principal = principal_from_headers(headers, self._validator)
         request_id = current_request_id.get() or ""
-        return RequestContext(principal, self._channels, request_id, self._miniprograms, self._home_screens)
+        return RequestContext(
+            principal, self._channels, request_id, self._miniprograms, self._home_screens, self._journeys
+        )
 
 
 def context_factory(
@@ -90,5 +96,6 @@ def context_factory(
     channels: Channels,
     miniprograms: MiniProgramHost | None = None,
     home_screens: HomeScreens | None = None,
+    journeys: JourneyServices | None = None,
 ) -> ContextFactory:
-    return ContextFactory(validator, channels, miniprograms, home_screens)
+    return ContextFactory(validator, channels, miniprograms, home_screens, journeys)

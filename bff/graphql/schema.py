@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
@@ -14,6 +15,8 @@ from bff.graphql.customer.types import Customer
 from bff.graphql.exceptions import BadUserInput, ObjectNotFound
 from bff.graphql.experience import resolvers as xp
 from bff.graphql.experience.types import ExperienceChoice, HomeScreen
+from bff.graphql.journeys import resolvers as jr
+from bff.graphql.journeys.types import HandoffResult, Journey, JourneyEvent, JourneyResult, MessageResult
 from bff.graphql.loans.types import Loan
 from bff.graphql.messages.types import MessageThread
 from bff.graphql.miniprograms import resolvers as mp
@@ -28,6 +31,13 @@ MAX_NODES = 50
 
 @strawberry.type
 class Query:
+    journey: Journey = strawberry.field(
+        resolver=jr.journey, description="One of your journeys, with its history."
+    )
+    journeys: list[Journey] = strawberry.field(
+        resolver=jr.journeys,
+        description="Your journeys, newest first; for employees with waitingFor: their member bank's work queue.",
+    )
     home_screen: HomeScreen = strawberry.field(
         resolver=xp.home_screen,
         description=(
@@ -95,6 +105,23 @@ async def _node_or_none(ctx: RequestContext, global_id: str) -> Node | None:
 
 @strawberry.type
 class Mutation:
+    start_journey: JourneyResult = strawberry.mutation(
+        resolver=jr.start_journey,
+        description="Start a journey; the same idempotency key returns the same journey.",
+    )
+    advance_journey: JourneyResult = strawberry.mutation(
+        resolver=jr.advance_journey,
+        description="Take a transition if the journey is still at expectedVersion; problems come back as data.",
+    )
+    create_handoff: HandoffResult = strawberry.mutation(
+        resolver=jr.create_handoff, description="A one-time code carrying the journey to another channel."
+    )
+    redeem_handoff: JourneyResult = strawberry.mutation(
+        resolver=jr.redeem_handoff, description="Use a handoff code (once) and open its journey."
+    )
+    send_journey_message: MessageResult = strawberry.mutation(
+        resolver=jr.send_journey_message, description="A message to the other side of the journey."
+    )
     set_experience_preference: ExperienceChoice = strawberry.mutation(
         resolver=xp.set_experience_preference,
         description="Choose your own experience profile (e.g. elder); null goes back to your segment's.",
@@ -116,10 +143,22 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    journey_updated: AsyncGenerator[JourneyEvent, None] = strawberry.subscription(
+        resolver=jr.journey_updated,
+        description=(
+            "Each new step of a journey. Send the last version you saw as sinceVersion: the steps you "
+            "missed come first, so reconnecting never loses one."
+        ),
+    )
+
+
 def build_schema() -> strawberry.Schema:
     """The one schema; every Node type is listed so `node(id)` can return it."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Customer, Account, Card, Loan, MessageThread, ContentItem, Transaction, MiniProgram],
     )

@@ -147,6 +147,10 @@ class Connection:
             try:
                 async for result in stream:
                     await self._next(operation_id, result)
+            except Exception as exc:  # a source failing (at its start or later) ends this operation only
+                error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+                await self._error(operation_id, [error])
+                return
             finally:
                 close = getattr(stream, "aclose", None)  # ends the source's own listeners at once
                 if close is not None:
