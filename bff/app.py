@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
@@ -39,6 +38,7 @@ from bff.journeys.services import JourneyServices
 from bff.miniprograms.assembly import HostSecretsMissing, build_miniprograms
 from bff.settings import Settings
 from bff.store.client import RedisClient
+from bff.store.pool import pooled_redis
 
 DEV_ISSUER_DIR = Path("var/demo/issuer")
 
@@ -55,7 +55,9 @@ def create_app(settings: Settings) -> Starlette:
     registry = load_registry(settings.channels_file, settings.channel_endpoints)
     metrics_registry = CollectorRegistry()
     # from_url and the client constructor do no I/O; connections open on first use.
-    redis = aioredis.from_url(settings.redis_url or DEFAULT_REDIS_URL)
+    redis = pooled_redis(
+        settings.redis_url or DEFAULT_REDIS_URL, max_connections=settings.redis_max_connections
+    )
     client = ChannelClient(registry, metrics=ChannelMetrics(metrics_registry))
     channels = Channels.over(client)
     jwks = _jwks_source(settings)

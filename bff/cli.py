@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from bff.loadtest import command as loadtest
 from bff.settings import Settings
 
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         from bff.miniprograms.partner_cli import run
 
         return run(parsed)
+    if parsed.command == "loadtest":
+        return loadtest.run(parsed)
     if parsed.command == "experience":
         from bff.experience.experience_cli import run as run_experience
 
@@ -72,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--write", metavar="FILE", help="write it to FILE instead, e.g. schemas/bff.graphql")
     _miniprogram_parser(commands)
     _experience_parser(commands)
+    loadtest.add_parser(commands)
     return parser
 
 

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     # REDIS_URL is the name every platform uses; BFF_REDIS_URL also works.
     redis_url: str | None = Field(None, validation_alias=AliasChoices("BFF_REDIS_URL", "REDIS_URL"))
+    # Connections per process; a request waits up to 2 s for a free one rather than failing at once.
+    redis_max_connections: int = Field(200, ge=1, le=10_000)
     # The downstream registry (TOML); None means the packaged default.
     channels_file: Path | None = None
     # Base URLs written by `bff sim --topology-file`, overriding the registry's.

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Final
 
-import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
 from bff.store.client import RedisClient
+from bff.store.pool import pooled_redis
 
 CONNECT_TIMEOUT_S: Final = 0.25
 # Only a backstop: the store bounds every step by its own, shorter, timeout.
@@ -37,7 +37,7 @@ def journey_redis(url: str, *, cluster: bool = False) -> RedisClient:
             socket_connect_timeout=CONNECT_TIMEOUT_S,
             socket_timeout=SOCKET_TIMEOUT_S,
         )
-    return aioredis.from_url(
+    return pooled_redis(
         url,
         retry=fail_fast_retry(),
         socket_connect_timeout=CONNECT_TIMEOUT_S,

@@ -1,0 +1,5 @@
+import sys
+
+from bff.loadtest.command import main
+
+sys.exit(main())
