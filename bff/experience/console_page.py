@@ -14,57 +14,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from bff.miniprograms.partner_problems import problem
+from bff.static_pages import page_csp, static_page_routes
 
 CONSOLE_PATH: Final = "/console"
 _FILES_DIR: Final = Path(__file__).with_name("console")
-_TYPES: Final = {
-    "index.html": "text/html; charset=utf-8",
-    "console.js": "text/javascript; charset=utf-8",
-    "console.css": "text/css; charset=utf-8",
-}
-PAGE_CSP: Final = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        # The experience admin API, on this origin.
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'none'",
-    ]
-)
+# The experience admin API is on this origin.
+PAGE_CSP: Final = page_csp("connect-src 'self'")
 
 
 def console_routes() -> list[BaseRoute]:
     """The page and its two static files, read once."""
-    files = {name: (_FILES_DIR / name).read_bytes() for name in _TYPES}
-    headers = {
-        "Content-Security-Policy": PAGE_CSP,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-cache",
-    }
-
-    def answer(name: str) -> Response:
-        return Response(files[name], headers=headers, media_type=_TYPES[name])
-
-    async def page(request: Request) -> Response:
-        return answer("index.html")
-
-    async def asset(request: Request) -> Response:
-        name = request.path_params["name"]
-        if name not in files or name == "index.html":
-            return problem(404, "NOT_FOUND", f"the console has no file {name!r}")
-        return answer(name)
-
-    return [
-        Route(CONSOLE_PATH, page, methods=["GET"]),
-        Route(CONSOLE_PATH + "/{name}", asset, methods=["GET"]),
-    ]
+    return static_page_routes(
+        CONSOLE_PATH, _FILES_DIR, ("index.html", "console.js", "console.css"), PAGE_CSP, "console"
+    )

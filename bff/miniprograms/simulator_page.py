@@ -13,59 +13,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from bff.miniprograms.partner_problems import problem
+from bff.static_pages import page_csp, static_page_routes
 
 SIMULATOR_PATH: Final = "/miniprogram/simulator"
 _FILES_DIR: Final = Path(__file__).with_name("simulator")
-_TYPES: Final = {
-    "index.html": "text/html; charset=utf-8",
-    "simulator.js": "text/javascript; charset=utf-8",
-    "simulator.css": "text/css; charset=utf-8",
-}
-PAGE_CSP: Final = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        # GraphQL and the bridge API, both on this origin.
-        "connect-src 'self'",
-        # Mini-program bundles are served from this origin, under their digest paths.
-        "frame-src 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'none'",
-    ]
+PAGE_CSP: Final = page_csp(
+    # GraphQL and the bridge API, both on this origin.
+    "connect-src 'self'",
+    # Mini-program bundles are served from this origin, under their digest paths.
+    "frame-src 'self'",
 )
 
 
 def simulator_routes() -> list[BaseRoute]:
     """The page and its two static files, read once."""
-    files = {name: (_FILES_DIR / name).read_bytes() for name in _TYPES}
-    headers = {
-        "Content-Security-Policy": PAGE_CSP,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-cache",
-    }
-
-    def answer(name: str) -> Response:
-        return Response(files[name], headers=headers, media_type=_TYPES[name])
-
-    async def page(request: Request) -> Response:
-        return answer("index.html")
-
-    async def asset(request: Request) -> Response:
-        name = request.path_params["name"]
-        if name not in files or name == "index.html":
-            return problem(404, "NOT_FOUND", f"the simulator has no file {name!r}")
-        return answer(name)
-
-    return [
-        Route(SIMULATOR_PATH, page, methods=["GET"]),
-        Route(SIMULATOR_PATH + "/{name}", asset, methods=["GET"]),
-    ]
+    return static_page_routes(
+        SIMULATOR_PATH, _FILES_DIR, ("index.html", "simulator.js", "simulator.css"), PAGE_CSP, "simulator"
+    )
