@@ -7,6 +7,7 @@ end-to-end latency minus its slowest downstream call, which the BFF reports in
 its Server-Timing header.
 
     .venv/bin/python benchmarks/home_screen.py [--requests 2000] [--concurrency 16] [--latency-ms 20] [--operation ServerDrivenHome]
+        [--profile profile.txt]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -112,6 +114,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--operation", choices=sorted(OPERATIONS), default="HomeScreen")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="run the BFF under pyinstrument and write its text profile to FILE"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -144,7 +149,10 @@ def main() -> None:
                 "BFF_LOG_LEVEL": "WARNING",
                 "BFF_JOURNEYS_REQUIRE_DURABLE": "false",  # home screens write no journeys
             }
-            bff = start([sys.executable, "-m", "bff.cli", "serve"], bff_env, work / "bff.log")
+            serve = ["-m", "bff.cli", "serve"]
+            if args.profile:
+                serve = ["-m", "pyinstrument", "-r", "text", "-p", "flat", "-o", args.profile, *serve]
+            bff = start([sys.executable, *serve], bff_env, work / "bff.log")
             base = f"http://127.0.0.1:{port}"
             wait_for(lambda: httpx.get(f"{base}/readyz").status_code == 200, "bff")
             token = issuer.mint("RCB001-00042", "RCB001")
@@ -157,7 +165,8 @@ def main() -> None:
             for process in (bff, sims):
                 if process is not None:
                     if process.poll() is None:
-                        process.terminate()
+                        # SIGINT: uvicorn re-raises it as KeyboardInterrupt, so pyinstrument writes its report.
+                        process.send_signal(signal.SIGINT)
                     try:
                         process.wait(timeout=60)
                     except subprocess.TimeoutExpired:

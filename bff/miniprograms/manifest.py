@@ -193,6 +193,8 @@ _SEMVER: Final = re.compile(
 )
 
 
+# Versions repeat (app versions, sections' minimum versions), and every home screen compares them.
+@functools.lru_cache(maxsize=4096)
 def parse_version(text: str) -> VersionKey:
     """The SemVer precedence key of `text`; ValueError if it is not a semantic version."""
     match = _SEMVER.match(text)
