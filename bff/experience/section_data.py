@@ -8,7 +8,7 @@ section whose component needs no service calls nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, TypeVar
 
 from bff.channels.bundle import Channels
@@ -26,8 +26,8 @@ from bff.experience.profile import (
 )
 from bff.graphql.loaders import Loaders
 
-# Partner mini-programs this customer may open (app id -> display name); None: show every tile.
-AvailableMiniPrograms = Callable[[], Awaitable[dict[str, str]]]
+# Of the given app ids, the partner mini-programs this customer may open (app id -> name in the language).
+AvailableMiniPrograms = Callable[[Sequence[str], str], Awaitable[dict[str, str]]]
 Data = dict[str, Any]
 T = TypeVar("T")
 
@@ -96,7 +96,10 @@ class SectionData:
         return {"accounts": shown, "totalAccounts": len(accounts)}
 
     async def _tiles(self, options: TileGridOptions) -> Data:
-        available = await self._mini_programs() if self._mini_programs else None
+        wanted = [tile.id for tile in options.tiles if tile.kind == "miniProgram"]
+        available = (
+            await self._mini_programs(wanted, self._language) if self._mini_programs and wanted else None
+        )
         tiles: list[Data] = []
         for tile in options.tiles:
             if tile.kind == "miniProgram" and available is not None and tile.id not in available:

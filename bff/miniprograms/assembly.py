@@ -87,7 +87,7 @@ def build_miniprograms(
     ]
     if settings.simulator_enabled:
         routes += simulator_routes()
-    host = MiniProgramHost(registry, consents, issuer, access_log, origins)
+    host = MiniProgramHost(registry, consents, issuer, access_log, origins, releases)
     return MiniProgramParts(host, routes, releases, guard)
 
 

@@ -8,8 +8,9 @@ policy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bff.auth.principal import Principal
 from bff.channels.models import CustomerScope
@@ -21,6 +22,9 @@ from bff.miniprograms.manifest import Manifest
 from bff.miniprograms.registry import MiniProgramRegistry
 from bff.miniprograms.registry_records import App, Version
 from bff.miniprograms.sandbox import content_security_policy
+
+if TYPE_CHECKING:
+    from bff.miniprograms.release_cache import ReleaseCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,9 @@ class MiniProgramHost:
         issuer: BridgeTokenIssuer,
         access_log: AccessLog,
         origins: HostOrigins,
+        releases: ReleaseCache | None = None,
     ) -> None:
+        self._releases = releases
         self._registry = registry
         self._consents = consents
         self._issuer = issuer
@@ -89,6 +95,38 @@ class MiniProgramHost:
         apps = await self._registry.list_apps()
         found = await asyncio.gather(*(self.offer(principal, app.app_id) for app in apps))
         return [offer for offer in found if offer is not None]
+
+    async def names_available(
+        self, principal: Principal, app_ids: Sequence[str], language: str
+    ) -> dict[str, str]:
+        """Which of `app_ids` this customer gets now (released to them, not suspended), with their names.
+
+        For home-screen tiles: read through the in-process release cache when there is one, so a
+        home screen costs no registry reads; consent plays no part (the launch asks for it).
+        """
+        customer = _customer(principal)
+        found: dict[str, str] = {}
+        for app_id in app_ids:
+            manifest = await self._released_manifest(principal, customer, app_id)
+            if manifest is not None and manifest.serves_member_bank(customer.member_bank):
+                names = dict(manifest.names)
+                found[app_id] = names.get(language) or names.get("zh-CN") or names.get("en") or app_id
+        return found
+
+    async def _released_manifest(
+        self, principal: Principal, customer: CustomerScope, app_id: str
+    ) -> Manifest | None:
+        if self._releases is None:
+            offer = await self.offer(principal, app_id)
+            return offer.manifest if offer else None
+        release = await self._releases.release(app_id)
+        version = release.version_for(customer.customer_id, customer.member_bank) if release else None
+        if version is None:
+            return None
+        try:
+            return await self._releases.manifest(app_id, version)
+        except RegistryError:
+            return None
 
     async def offer(self, principal: Principal, app_id: str) -> Offer | None:
         customer = _customer(principal)

@@ -24,6 +24,7 @@ from bff.miniprograms.host import HostOrigins, MiniProgramHost
 from bff.miniprograms.host_keys import load_or_create_bridge_key, load_or_create_secret
 from bff.miniprograms.manifest import ALL_MEMBER_BANKS
 from bff.miniprograms.registry import MiniProgramRegistry
+from bff.miniprograms.release_cache import ReleaseCache
 from tests.miniprograms.test_registry import PARTNER, approved
 from tests.support.processes import RedisServer
 from tests.support.redis_db import redis_db
@@ -178,3 +179,20 @@ async def test_granting_a_scope_the_app_does_not_ask_for_is_refused_as_data(
     ]
     assert answer["__typename"] == "MiniProgramRefused"
     assert answer["code"] == "CONSENT_SCOPE_NOT_REQUESTED"
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["registry", "release-cache"])
+async def test_home_screen_tiles_name_only_the_apps_this_customer_gets(
+    host_parts: Any, redis_client: aioredis.Redis, cached: bool
+) -> None:
+    host, registry, issuer = host_parts
+    if cached:
+        consents = ConsentStore(redis_client)
+        origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
+        cache = ReleaseCache(registry, redis_client)
+        host = MiniProgramHost(registry, consents, issuer, AccessLog(redis_client), origins, cache)
+    shown, suspended = await released_app(registry), await released_app(registry)
+    other_bank_only = await released_app(registry, banks=["RCB002"])
+    await registry.suspend(suspended, None, actor="admin", reason="kill switch drill")
+    asked = [shown, suspended, other_bank_only, "com.never.released"]
+    assert await host.names_available(CUSTOMER, asked, "en") == {shown: "Park services"}

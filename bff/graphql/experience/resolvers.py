@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -32,9 +33,8 @@ async def home_screen(
         raise BadUserInput(str(exc)) from None
     host = context.miniprograms
 
-    async def available() -> dict[str, str]:
-        offers = await host.offers(context.principal) if host else []
-        return {offer.app.app_id: _name(dict(offer.manifest.names)) for offer in offers}
+    async def available(app_ids: Sequence[str], language: str) -> dict[str, str]:
+        return await host.names_available(context.principal, app_ids, language) if host else {}
 
     view = await _screens(info).for_customer(scope, context.loaders, client, available if host else None)
     return HomeScreen.of(view)
@@ -49,7 +49,3 @@ async def set_experience_preference(
     except UnknownProfile as exc:
         raise BadUserInput(str(exc)) from None
     return ExperienceChoice(profile=profile, profiles=screens.profile_ids())
-
-
-def _name(names: dict[str, str]) -> str:
-    return names.get("zh-CN") or names.get("en") or next(iter(names.values()), "")
