@@ -13,23 +13,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
 
+from bff.api_cli import CommandFailed, ProblemPrinter, api_client, call, error, run_command
 from bff.experience.files import documents_from_files
 from bff.experience.loading import ExperienceSet, load_experience_set
 from bff.experience.problems import ExperienceError
 
+_PROBLEMS: Final = ProblemPrinter(
+    empty_path="(body)",
+    hints={"VERSION_CONFLICT": "run `bff experience diff` to see the current version, then try again"},
+)
 TOKEN_ENV: Final = "BFF_ADMIN_TOKEN"
 API_PREFIX: Final = "/admin/v1/experience"
-
-
-class CommandFailed(Exception):
-    """A refusal already explained to the user; the command exits with status 2."""
 
 
 def run(parsed: argparse.Namespace) -> int:
@@ -41,18 +41,7 @@ def run(parsed: argparse.Namespace) -> int:
         "rollback": _rollback_command,
         "preview": _preview_command,
     }
-    try:
-        commands[parsed.experience_command](parsed)
-    except CommandFailed:
-        return 2
-    except OSError as exc:
-        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-        return 2
-    return 0
-
-
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    return run_command(commands, parsed.experience_command, parsed)
 
 
 # --- validate (offline) ---------------------------------------------------------
@@ -61,7 +50,7 @@ def _error(message: str) -> None:
 def load_directory(directory: Path) -> ExperienceSet:
     """The checked experience set of `directory`; prints every problem and fails otherwise."""
     if not directory.is_dir():
-        _error(f"{directory} is not a directory (expected segments.json, profiles/ and overrides/ in it)")
+        error(f"{directory} is not a directory (expected segments.json, profiles/ and overrides/ in it)")
         raise CommandFailed
     try:
         return load_experience_set(directory)
@@ -69,7 +58,7 @@ def load_directory(directory: Path) -> ExperienceSet:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         count = len(exc.problems)
-        _error(f"{count} problem{'s' if count != 1 else ''} found in {directory}")
+        error(f"{count} problem{'s' if count != 1 else ''} found in {directory}")
         raise CommandFailed from exc
 
 
@@ -88,59 +77,18 @@ def _validate_command(parsed: argparse.Namespace) -> None:
 
 
 def _client(parsed: argparse.Namespace) -> httpx.Client:
-    token = parsed.token or os.environ.get(TOKEN_ENV)
-    if not token:
-        _error(f"no admin token: pass --token or set {TOKEN_ENV}")
-        raise CommandFailed
-    return httpx.Client(
-        base_url=parsed.api.rstrip("/"),
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=httpx.Timeout(30.0, connect=5.0),
-    )
+    return api_client(parsed, TOKEN_ENV, "admin")
 
 
 def _call(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
-    """A call to `path` under /admin/v1/experience ("" for the experience itself)."""
-    try:
-        return client.request(method, API_PREFIX + path, **options)
-    except httpx.TransportError as exc:
-        _error(f"cannot reach the experience admin API at {client.base_url}: {exc}")
-        raise CommandFailed from exc
-
-
-def _expect(response: httpx.Response, *statuses: int) -> Any:
-    if response.status_code not in statuses:
-        raise _refused(response)
-    return response.json()
-
-
-def _refused(response: httpx.Response) -> CommandFailed:
-    """Print the API's problem (RFC 9457): title, code, detail, and each problem's file and path."""
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = None
-    if not isinstance(problem, dict):
-        _error(f"HTTP {response.status_code}: {response.text[:500]}")
-        return CommandFailed()
-    title = problem.get("title", "Request refused")
-    print(f"error: {title} ({response.status_code}) {problem.get('code', '')}", file=sys.stderr)
-    print(f"  {problem.get('detail', '')}", file=sys.stderr)
-    for item in problem.get("problems", []):
-        where = " ".join(part for part in (item.get("file"), item.get("path") or "(document)") if part)
-        print(f"  {where}: {item.get('message')}", file=sys.stderr)
-    for item in problem.get("errors", []):
-        print(f"  {item.get('path') or '(body)'}: {item.get('message')}", file=sys.stderr)
-    if problem.get("code") == "VERSION_CONFLICT":
-        print("  run `bff experience diff` to see the current version, then try again", file=sys.stderr)
-    return CommandFailed()
+    return call(client, method, API_PREFIX + path, "experience admin API", **options)
 
 
 def _current(client: httpx.Client) -> tuple[str, dict[str, Any]]:
     """The ETag and state of the version the API serves."""
     print(f"reading the current version from {client.base_url}{API_PREFIX} ...")
     response = _call(client, "GET", "")
-    state = _expect(response, 200)
+    state = _PROBLEMS.expect(response, 200)
     print(f"current: version {state['version']} (digest {state['digest'][:12]})")
     return response.headers["ETag"], state
 
@@ -152,7 +100,9 @@ def _print_changes(changes: list[str]) -> None:
 
 def _dry_run(client: httpx.Client, documents: dict[str, Any]) -> dict[str, Any]:
     print("checking the files on the server (dry run) ...")
-    answer: dict[str, Any] = _expect(_call(client, "POST", "/dry-run", json={"files": documents}), 200)
+    answer: dict[str, Any] = _PROBLEMS.expect(
+        _call(client, "POST", "/dry-run", json={"files": documents}), 200
+    )
     print(f"changes against version {answer['against']}:")
     _print_changes(answer["changes"])
     return answer
@@ -178,7 +128,7 @@ def _publish_command(parsed: argparse.Namespace) -> None:
         print(f"publishing on top of version {state['version']} ...")
         body = {"files": documents, "note": parsed.note}
         response = _call(client, "PUT", "", json=body, headers={"If-Match": current_etag})
-        published = _expect(response, 200)
+        published = _PROBLEMS.expect(response, 200)
     print(f"published version {published['version']} (digest {published['digest'][:12]})")
 
 
@@ -188,7 +138,7 @@ def _rollback_command(parsed: argparse.Namespace) -> None:
         print(f"rolling back to version {parsed.version} ...")
         body = {"toVersion": parsed.version, "note": parsed.note}
         response = _call(client, "POST", "/rollback", json=body, headers={"If-Match": current_etag})
-        published = _expect(response, 200)
+        published = _PROBLEMS.expect(response, 200)
     print(f"version {published['version']} has the files of version {parsed.version}; changes:")
     _print_changes(published["changes"])
 
@@ -200,5 +150,5 @@ def _preview_command(parsed: argparse.Namespace) -> None:
     if parsed.app_version:
         query["appVersion"] = parsed.app_version
     with _client(parsed) as client:
-        screen = _expect(_call(client, "GET", "/preview", params=query), 200)
+        screen = _PROBLEMS.expect(_call(client, "GET", "/preview", params=query), 200)
     print(json.dumps(screen, indent=2, ensure_ascii=False))

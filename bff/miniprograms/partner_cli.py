@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import IO, Any, Final
 
 import httpx
 
+from bff.api_cli import CommandFailed, ProblemPrinter, api_client, call, error, run_command
 from bff.miniprograms.bundle_build import build_bundle
 from bff.miniprograms.bundles import BundleRejected, check_bundle, sha256_hex
 from bff.miniprograms.manifest import ManifestError, Problem, load_manifest
@@ -38,13 +38,10 @@ MANIFEST_FILE: Final = "manifest.json"
 SIGNATURE_FILE: Final = "manifest.jws"
 BUNDLE_SOURCES: Final = "bundle"
 BUNDLE_ZIP: Final = "bundle.zip"
+_PROBLEMS: Final = ProblemPrinter()
 TOKEN_ENV: Final = "BFF_PARTNER_TOKEN"
 API_PREFIX: Final = "/partner/v1"
 _UPLOAD_CHUNK: Final = 64 * 1024
-
-
-class CommandFailed(Exception):
-    """A refusal already explained to the partner; the command exits with status 2."""
 
 
 def run(parsed: argparse.Namespace) -> int:
@@ -56,18 +53,7 @@ def run(parsed: argparse.Namespace) -> int:
         "publish": _publish_command,
         "status": _status_command,
     }
-    try:
-        commands[parsed.miniprogram_command](parsed)
-    except CommandFailed:
-        return 2
-    except OSError as exc:
-        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-        return 2
-    return 0
-
-
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    return run_command(commands, parsed.miniprogram_command, parsed)
 
 
 # --- validate -----------------------------------------------------------------
@@ -94,7 +80,7 @@ def read_bundle(path: Path) -> bytes:
         return build_bundle(sources)
     zipped = path / BUNDLE_ZIP
     if not zipped.is_file():
-        _error(f"{path} has neither a {BUNDLE_SOURCES}/ folder nor a {BUNDLE_ZIP}")
+        error(f"{path} has neither a {BUNDLE_SOURCES}/ folder nor a {BUNDLE_ZIP}")
         raise CommandFailed
     return zipped.read_bytes()
 
@@ -173,7 +159,7 @@ def _require_valid(folder: Folder) -> None:
         print(f"{folder.path / MANIFEST_FILE}: {problem}", file=sys.stderr)
     if problems:
         count = len(problems)
-        _error(f"{count} problem{'s' if count != 1 else ''} found")
+        error(f"{count} problem{'s' if count != 1 else ''} found")
         raise CommandFailed
 
 
@@ -183,7 +169,7 @@ def _require_valid(folder: Folder) -> None:
 def _keygen_command(parsed: argparse.Namespace) -> None:
     out = Path(parsed.out)
     if out.exists() and not parsed.force:
-        _error(f"{out} exists; pass --force to replace it")
+        error(f"{out} exists; pass --force to replace it")
         raise CommandFailed
     key = generate_partner_key(parsed.alg, parsed.kid)
     write_partner_key(out, key)
@@ -199,7 +185,7 @@ def _sign_command(parsed: argparse.Namespace) -> None:
     key = read_partner_key(Path(parsed.key))
     kid = parsed.kid or key.kid
     if not kid:
-        _error("the key has no kid; pass --kid")
+        error("the key has no kid; pass --kid")
         raise CommandFailed
     token = sign_manifest(folder.manifest_bytes, key, kid)
     (folder.path / SIGNATURE_FILE).write_text(token + "\n", encoding="ascii")
@@ -210,46 +196,11 @@ def _sign_command(parsed: argparse.Namespace) -> None:
 
 
 def _client(parsed: argparse.Namespace) -> httpx.Client:
-    token = parsed.token or os.environ.get(TOKEN_ENV)
-    if not token:
-        _error(f"no partner token: pass --token or set {TOKEN_ENV}")
-        raise CommandFailed
-    return httpx.Client(
-        base_url=parsed.api.rstrip("/") + API_PREFIX,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=httpx.Timeout(30.0, connect=5.0),
-    )
+    return api_client(parsed, TOKEN_ENV, "partner", API_PREFIX)
 
 
 def _call(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
-    try:
-        return client.request(method, path, **options)
-    except httpx.TransportError as exc:
-        _error(f"cannot reach the partner API at {client.base_url}: {exc}")
-        raise CommandFailed from exc
-
-
-def _refused(response: httpx.Response) -> CommandFailed:
-    """Print the partner API's problem (RFC 9457): title, detail, code and each field's error."""
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = None
-    if not isinstance(problem, dict):
-        _error(f"HTTP {response.status_code}: {response.text[:500]}")
-        return CommandFailed()
-    title = problem.get("title", "Request refused")
-    print(f"error: {title} ({response.status_code}) {problem.get('code', '')}", file=sys.stderr)
-    print(f"  {problem.get('detail', '')}", file=sys.stderr)
-    for field in problem.get("errors", []):
-        print(f"  {field.get('path') or '(document)'}: {field.get('message')}", file=sys.stderr)
-    return CommandFailed()
-
-
-def _expect(response: httpx.Response, *statuses: int) -> Any:
-    if response.status_code not in statuses:
-        raise _refused(response)
-    return response.json()
+    return call(client, method, path, "partner API", **options)
 
 
 def _publish_command(parsed: argparse.Namespace) -> None:
@@ -259,8 +210,8 @@ def _publish_command(parsed: argparse.Namespace) -> None:
     with _client(parsed) as client:
         _ensure_app(client, app_id)
         _upload(client, app_id, folder, signature)
-        submitted = _expect(_call(client, "POST", f"/apps/{app_id}/versions/{version}/submit"), 200)
-        detail = _expect(_call(client, "GET", f"/apps/{app_id}/versions/{version}"), 200)
+        submitted = _PROBLEMS.expect(_call(client, "POST", f"/apps/{app_id}/versions/{version}/submit"), 200)
+        detail = _PROBLEMS.expect(_call(client, "GET", f"/apps/{app_id}/versions/{version}"), 200)
     print(f"{app_id} {version}: {submitted['state']}")
     _print_diff(detail["permissionDiff"])
 
@@ -271,7 +222,7 @@ def _app_and_version(folder: Folder) -> tuple[str, str]:
         document = json.loads(folder.manifest_bytes)
         return str(document["appId"]), str(document["version"])
     except (ValueError, KeyError, TypeError) as exc:
-        _error(f"{folder.path / MANIFEST_FILE} names no appId and version; run `validate` first")
+        error(f"{folder.path / MANIFEST_FILE} names no appId and version; run `validate` first")
         raise CommandFailed from exc
 
 
@@ -282,7 +233,7 @@ def _ensure_app(client: httpx.Client, app_id: str) -> None:
     elif response.status_code == 409 and response.json().get("code") == "APP_EXISTS":
         print(f"app {app_id} exists")
     else:
-        raise _refused(response)
+        raise _PROBLEMS.refused(response)
 
 
 def _upload(client: httpx.Client, app_id: str, folder: Folder, signature: bytes) -> None:
@@ -296,7 +247,7 @@ def _upload(client: httpx.Client, app_id: str, folder: Folder, signature: bytes)
     headers = {"Content-Type": request.headers["Content-Type"], "Content-Length": str(total)}
     chunks = _with_progress(request.stream, total)
     response = _call(client, "POST", f"/apps/{app_id}/versions", content=chunks, headers=headers)
-    version = _expect(response, 201)
+    version = _PROBLEMS.expect(response, 201)
     print(f"uploaded {version['version']}: bundle {version['bundleSha256']}")
 
 
@@ -337,10 +288,10 @@ def _print_diff(diff: dict[str, Any]) -> None:
 def _status_command(parsed: argparse.Namespace) -> None:
     app_id = parsed.app_id
     with _client(parsed) as client:
-        app = _expect(_call(client, "GET", f"/apps/{app_id}"), 200)
-        versions = _expect(_call(client, "GET", f"/apps/{app_id}/versions"), 200)["versions"]
+        app = _PROBLEMS.expect(_call(client, "GET", f"/apps/{app_id}"), 200)
+        versions = _PROBLEMS.expect(_call(client, "GET", f"/apps/{app_id}/versions"), 200)["versions"]
         release_response = _call(client, "GET", f"/apps/{app_id}/release")
-        release = None if release_response.status_code == 404 else _expect(release_response, 200)
+        release = None if release_response.status_code == 404 else _PROBLEMS.expect(release_response, 200)
     print(f"app {app['appId']} (partner {app['partnerId']}, created {app['createdAt']})")
     print("versions:")
     for version in versions:
