@@ -11,12 +11,11 @@ import re
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
-import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 
 from bff.experience.refusals import ExperienceRefused, RefusalCode
-from bff.miniprograms.partner_requests import read_body
+from bff.miniprograms.partner_requests import read_json as read_body_as
 
 # A whole experience set: up to 256 KiB a file and a few dozen files, with room to spare.
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024
@@ -91,20 +90,9 @@ B = TypeVar("B", bound=_Body)
 
 async def read_json(request: Request, model: type[B]) -> B:
     """The request's JSON body as `model`, or a 400/413/415/422 refusal."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise AdminRequestError(415, "MEDIA_TYPE_UNSUPPORTED", "send the body as application/json")
-    raw = await read_body(request, MAX_BODY_BYTES)
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise AdminRequestError(400, "BODY_NOT_JSON", f"the body is not JSON: {exc}") from exc
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"path": _pointer(error["loc"]), "message": error["msg"]} for error in exc.errors()]
-        raise AdminRequestError(
-            422, "BODY_INVALID", "the body does not match the request schema", errors
-        ) from exc
+    return await read_body_as(
+        request, model, limit=MAX_BODY_BYTES, refusal=AdminRequestError, pointer=_pointer
+    )
 
 
 def expected_version(request: Request) -> int:

@@ -6,7 +6,7 @@ JSON Pointer path, like a manifest; the version upload is multipart/form-data.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar
 
@@ -83,38 +83,47 @@ class RollbackRequest(_Body):
     version: str = Field(min_length=1, max_length=64)
 
 
-B = TypeVar("B", bound=_Body)
+B = TypeVar("B", bound=BaseModel)
+# Builds the API's own refusal: (status, code, detail, field errors). The admin API reads bodies here too.
+Refusal = Callable[[int, str, str, list[dict[str, str]]], Exception]
 
 
-async def read_json(request: Request, model: type[B]) -> B:
-    """The request's JSON body as `model`, or a 400/413/415/422 problem."""
+async def read_json(
+    request: Request,
+    model: type[B],
+    *,
+    limit: int = MAX_JSON_BYTES,
+    refusal: Refusal = PartnerApiError,
+    pointer: Callable[[tuple[int | str, ...]], str] | None = None,
+) -> B:
+    """The request's JSON body as `model`, or a 400/413/415/422 refusal made by `refusal`."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise PartnerApiError(415, "MEDIA_TYPE_UNSUPPORTED", "send the body as application/json")
-    raw = await read_body(request, MAX_JSON_BYTES)
+        raise refusal(415, "MEDIA_TYPE_UNSUPPORTED", "send the body as application/json", [])
+    raw = await read_body(request, limit, refusal)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise PartnerApiError(400, "BODY_NOT_JSON", f"the body is not JSON: {exc}") from exc
+        raise refusal(400, "BODY_NOT_JSON", f"the body is not JSON: {exc}", []) from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{"path": _pointer(e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        raise PartnerApiError(
-            422, "BODY_INVALID", "the body does not match the request schema", errors
-        ) from exc
+        where = pointer or _pointer
+        errors = [{"path": where(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise refusal(422, "BODY_INVALID", "the body does not match the request schema", errors) from exc
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, refusal: Refusal = PartnerApiError) -> bytes:
     """The whole body, refused with 413 as soon as it passes `limit` bytes (Content-Length or streamed)."""
+    too_large = refusal(413, "REQUEST_TOO_LARGE", f"the request body is over the limit of {limit} bytes", [])
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -158,10 +167,6 @@ async def _part(form: FormData, name: str) -> bytes:
     if isinstance(value, UploadFile):
         return await value.read()
     return value.encode()
-
-
-def _too_large(limit: int) -> PartnerApiError:
-    return PartnerApiError(413, "REQUEST_TOO_LARGE", f"the request body is over the limit of {limit} bytes")
 
 
 def _pointer(location: tuple[int | str, ...]) -> str:

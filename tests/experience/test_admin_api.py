@@ -411,3 +411,9 @@ async def test_preview_of_an_unknown_rule_is_404_without_asking_the_source(api: 
     missing = await api.get("/preview")
     assert (missing.status_code, missing.json()["code"]) == (422, "QUERY_INVALID")
     assert api.previews.calls == []
+
+
+async def test_an_oversized_body_is_refused_with_413_not_a_server_error(api: Api) -> None:
+    oversized = {"files": {"segments.json": {"description": "x" * (4 * 1024 * 1024)}}}
+    answer = await api.send("PUT", "", oversized, '"1"')
+    assert (answer.status_code, answer.json()["code"]) == (413, "REQUEST_TOO_LARGE")
