@@ -58,7 +58,7 @@ def start_workers(
     try:
         for number, (port, origin) in enumerate(zip(ports, origins, strict=True), start=1):
             own = {**shared, "BFF_PORT": str(port), "BFF_PUBLIC_URL": origin}
-            workers.append(_spawn(own, port, log_dir / f"bff-{number}.log"))
+            workers.append(spawn_worker(own, port, log_dir / f"bff-{number}.log"))
         for worker in workers:
             wait_ready(worker, ready_within_s)
     except BaseException:
@@ -72,7 +72,8 @@ def stop_workers(workers: Sequence[Worker]) -> None:
         worker.stop()
 
 
-def _spawn(env: Mapping[str, str], port: int, log_file: Path) -> Worker:
+def spawn_worker(env: Mapping[str, str], port: int, log_file: Path) -> Worker:
+    """`bff serve` configured by `env` only (it must name the port); returns at once, not yet ready."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # Only `env` configures a worker: BFF_* settings of the operator's shell must not leak in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("BFF_", "REDIS_URL"))}
