@@ -1,7 +1,7 @@
 """Per-customer index of journeys and the messages customer and employee exchange on one journey.
 
     bff:jr:customer:{<member bank>:<customer>}   sorted set: journey id, scored by start time (ms)
-    bff:jr:{<journey id>}:messages               stream: sender role, sender id, body
+    bff:jr:{<journey id>}:messages               stream: sender role, sender id, body (keys.py)
 
 The index is written after the start script (another hash tag, so not inside
 it on a cluster); `JourneyStore.start` is idempotent, so a retried start
@@ -47,7 +47,7 @@ def customer_index_key(member_bank: str, customer: str) -> str:
 
 
 def messages_key(journey_id: str) -> str:
-    return journey_keys(journey_id).journey.rsplit(":", 1)[0] + ":messages"
+    return journey_keys(journey_id).messages
 
 
 class CustomerJourneys:

@@ -9,6 +9,7 @@ Cluster they share a slot and one script may change them together:
     bff:jr:{<id>}:idempotency    hash: idempotency key -> "<request sha256> <version>"
     bff:jr:{<id>}:events         stream, entry id "<version>-0": the audit log, one event per transition
     bff:jr:{<id>}:updates        shard channel (SPUBLISH) announcing each new version
+    bff:jr:{<id>}:messages       stream: what customer and employees write on the journey
 
 The work queues of employees are per member bank and role, under the bank's tag:
 
@@ -29,6 +30,7 @@ class JourneyKeys:
     idempotency: str
     events: str
     updates: str
+    messages: str
 
     @property
     def script_keys(self) -> list[str]:
@@ -44,7 +46,13 @@ class WaitingKeys:
 
 def journey_keys(journey_id: str) -> JourneyKeys:
     prefix = f"bff:jr:{tag(journey_id)}"
-    return JourneyKeys(f"{prefix}:journey", f"{prefix}:idempotency", f"{prefix}:events", f"{prefix}:updates")
+    return JourneyKeys(
+        f"{prefix}:journey",
+        f"{prefix}:idempotency",
+        f"{prefix}:events",
+        f"{prefix}:updates",
+        f"{prefix}:messages",
+    )
 
 
 def updates_channel(journey_id: str) -> str:
