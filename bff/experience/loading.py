@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -31,6 +30,7 @@ from bff.experience.problems import ExperienceError, Problem
 from bff.experience.profile import Profile, profile_problems, read_profile
 from bff.experience.schema_check import DocumentKind, schema_problems
 from bff.experience.segments import SegmentSet, read_segment_set, segment_problems
+from bff.strict_json import load_strict_json
 
 EXPERIENCE_DIRECTORY: Final = Path(__file__).resolve().parents[2] / "experience"
 SEGMENTS_FILE: Final = "segments.json"
@@ -282,31 +282,4 @@ def _digest(documents: Mapping[str, Any]) -> str:
 
 def _parse_json(raw: bytes) -> object:
     """The JSON value of `raw`; ValueError with a readable reason otherwise."""
-    try:
-        document = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_without_duplicate_keys, parse_constant=_no_constant
-        )
-        # Lone surrogates (\ud800) parse but cannot be stored or hashed as UTF-8.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 at byte {exc.start}: {exc.reason}") from None
-    except UnicodeEncodeError:
-        raise ValueError("contains an unpaired surrogate escape such as \\ud800") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise ValueError("invalid JSON: nested too deeply") from None
-    return document
-
-
-def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two parsers may keep different copies of a duplicated key; a reviewed file must mean one thing.
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        duplicate = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
-        raise ValueError(f"invalid JSON: duplicate key {duplicate!r} in an object")
-    return document
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"invalid JSON: {name} is not a JSON value")
+    return load_strict_json(raw)

@@ -22,7 +22,6 @@ import enum
 import functools
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import Any, Final, Literal, NamedTuple
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.validators import extend  # type: ignore[import-untyped, unused-ignore]
+
+from bff.strict_json import load_strict_json
 
 SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "miniprogram-manifest.schema.json"
 MAX_MANIFEST_BYTES: Final = 64 * 1024
@@ -221,10 +222,6 @@ def compare_versions(a: str, b: str) -> int:
 # --- parsing ----------------------------------------------------------------
 
 
-class _NotJson(ValueError):
-    pass
-
-
 def _parse(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(raw, Mapping):
         raw = _dump(raw)
@@ -257,36 +254,9 @@ def _dump(mapping: Mapping[str, Any]) -> bytes:
 
 def _load_json(raw: bytes) -> object:
     try:
-        document = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_object_without_duplicate_keys, parse_constant=_no_constant
-        )
-        # Lone surrogates (\ud800) parse but cannot be stored or signed as UTF-8.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _document_error(f"the manifest is not valid UTF-8 at byte {exc.start}: {exc.reason}") from None
-    except UnicodeEncodeError:
-        raise _document_error("the manifest contains an unpaired surrogate escape such as \\ud800") from None
-    except json.JSONDecodeError as exc:
-        raise _document_error(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise _document_error("invalid JSON: nested too deeply") from None
-    except ValueError as exc:  # _NotJson, or an integer too long to convert
-        raise _document_error(f"invalid JSON: {exc}") from None
-    return document
-
-
-def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two parsers may keep different copies of a duplicated key; a signed document must mean one thing.
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        counts = Counter(key for key, _ in pairs)
-        duplicate = next(key for key, count in counts.items() if count > 1)
-        raise _NotJson(f"duplicate key {duplicate!r} in an object")
-    return document
-
-
-def _no_constant(name: str) -> object:
-    raise _NotJson(f"{name} is not a JSON value")
+        return load_strict_json(raw, "the manifest")
+    except ValueError as exc:
+        raise _document_error(str(exc)) from None
 
 
 def _document_error(message: str) -> ManifestError:
