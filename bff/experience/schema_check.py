@@ -21,7 +21,7 @@ from referencing import Registry, Resource
 from bff.experience.problems import Problem
 
 # Private to the manifest module, but exactly the wording wanted here (see the module docstring).
-from bff.miniprograms.manifest import _explain, _pattern_to_the_end
+from bff.miniprograms.manifest import explain_schema_error, pattern_to_the_end
 
 SCHEMA_DIRECTORY: Final = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -39,7 +39,7 @@ def schema_problems(kind: DocumentKind, document: object) -> list[Problem]:
     return [
         Problem("", problem.path, problem.message)
         for error in _validator(kind).iter_errors(document)
-        for problem in _explain(error)
+        for problem in explain_schema_error(error)
     ]
 
 
@@ -66,5 +66,5 @@ def _validator(kind: DocumentKind) -> Any:
     registry: Registry[Any] = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
     )
-    validator_class = extend(Draft202012Validator, validators={"pattern": _pattern_to_the_end})
+    validator_class = extend(Draft202012Validator, validators={"pattern": pattern_to_the_end})
     return validator_class(schemas[kind], registry=registry)

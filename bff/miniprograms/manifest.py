@@ -270,11 +270,11 @@ def _document_error(message: str) -> ManifestError:
 def _validator() -> Any:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    validator_class = extend(Draft202012Validator, validators={"pattern": _pattern_to_the_end})
+    validator_class = extend(Draft202012Validator, validators={"pattern": pattern_to_the_end})
     return validator_class(schema)
 
 
-def _pattern_to_the_end(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+def pattern_to_the_end(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
     # jsonschema applies `pattern` with re.search, where `$` also matches before a final
     # newline: "com.example.app\n" would pass. ECMA-262's `$` does not, so neither may we.
     if validator.is_type(instance, "string") and not _python_regex(pattern).search(instance):
@@ -289,10 +289,12 @@ def _python_regex(pattern: str) -> re.Pattern[str]:
 
 
 def _schema_problems(document: dict[str, Any]) -> list[Problem]:
-    return [problem for error in _validator().iter_errors(document) for problem in _explain(error)]
+    return [
+        problem for error in _validator().iter_errors(document) for problem in explain_schema_error(error)
+    ]
 
 
-def _explain(error: Any) -> list[Problem]:
+def explain_schema_error(error: Any) -> list[Problem]:
     """Turn one jsonschema error into problems a partner can act on."""
     path = list(error.absolute_path)
     keyword = error.validator
