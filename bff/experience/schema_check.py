@@ -15,13 +15,13 @@ from typing import Any, Final, Literal
 
 # No stubs are published with jsonschema; its objects are handled as Any below.
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.validators import extend  # type: ignore[import-untyped, unused-ignore]
 from referencing import Registry, Resource
 
 from bff.experience.problems import Problem
 
 # Private to the manifest module, but exactly the wording wanted here (see the module docstring).
-from bff.miniprograms.manifest import explain_schema_error, pattern_to_the_end
+from bff.miniprograms.manifest import explain_schema_error
+from bff.schema_patterns import validator_class
 
 SCHEMA_DIRECTORY: Final = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -66,5 +66,4 @@ def _validator(kind: DocumentKind) -> Any:
     registry: Registry[Any] = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
     )
-    validator_class = extend(Draft202012Validator, validators={"pattern": pattern_to_the_end})
-    return validator_class(schemas[kind], registry=registry)
+    return validator_class()(schemas[kind], registry=registry)

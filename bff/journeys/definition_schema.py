@@ -10,8 +10,8 @@ from typing import Any, Final
 # No stubs are published with jsonschema; its objects are handled as Any below.
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-from bff.journeys.patterns import validator_class
 from bff.journeys.problems import Problem, explain
+from bff.schema_patterns import validator_class
 
 SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "journey-definition.schema.json"
 

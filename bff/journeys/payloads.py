@@ -7,8 +7,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from bff.journeys.patterns import validator_class
 from bff.journeys.problems import Problem, explain
+from bff.schema_patterns import validator_class
 
 # A journey is kept whole in one Redis hash and its events in one stream: a step carries
 # form data and document references, never the documents themselves.

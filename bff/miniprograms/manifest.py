@@ -29,9 +29,8 @@ from typing import Any, Final, Literal, NamedTuple
 
 # No stubs are published with jsonschema; its objects are handled as Any below.
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.validators import extend  # type: ignore[import-untyped, unused-ignore]
 
+from bff.schema_patterns import validator_class
 from bff.strict_json import load_strict_json
 
 SCHEMA_PATH: Final = Path(__file__).resolve().parents[2] / "schemas" / "miniprogram-manifest.schema.json"
@@ -270,22 +269,7 @@ def _document_error(message: str) -> ManifestError:
 def _validator() -> Any:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    validator_class = extend(Draft202012Validator, validators={"pattern": pattern_to_the_end})
-    return validator_class(schema)
-
-
-def pattern_to_the_end(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
-    # jsonschema applies `pattern` with re.search, where `$` also matches before a final
-    # newline: "com.example.app\n" would pass. ECMA-262's `$` does not, so neither may we.
-    if validator.is_type(instance, "string") and not _python_regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-@functools.cache
-def _python_regex(pattern: str) -> re.Pattern[str]:
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
+    return validator_class()(schema)
 
 
 def _schema_problems(document: dict[str, Any]) -> list[Problem]:

@@ -1,9 +1,9 @@
-"""JSON Schema `pattern` read as ECMA-262 reads it, for definitions and payloads alike.
+"""JSON Schema `pattern` read as ECMA-262 reads it: manifests, experience files, journey definitions and payloads.
 
 jsonschema applies `pattern` with Python's re.search, where `$` also matches
 before a final newline: "80000.00\\n" would pass `^[0-9]+\\.[0-9]{2}$`. JSON
 Schema patterns are ECMA-262 regular expressions, whose `$` does not, so a
-final `$` is read as `\\Z` (the same rule as for mini-program manifests).
+final `$` is read as `\\Z`.
 """
 
 from __future__ import annotations
