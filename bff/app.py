@@ -147,6 +147,7 @@ def _experience(
 ) -> tuple[ExperienceParts, HomeScreens]:
     """The live experience and the home screens over it; previews are home screens of sample customers."""
 
+    # The admin API needs its preview source before the home screens exist (they read its live set).
     async def preview(rule_id: str, customer_id: str | None, app_version: str | None) -> dict[str, Any]:
         return await previews(rule_id, customer_id, app_version)
 
