@@ -40,6 +40,8 @@ Say = Callable[[str], None]
 class StackOptions:
     workers: int
     trusted_documents: bool
+    # Run the workers under pyinstrument, writing their profiles here (benchmarks).
+    profile_dir: Path | None = None
 
 
 @dataclass
@@ -95,7 +97,7 @@ def running_stack(options: StackOptions, workdir: Path, say: Say) -> Iterator[St
             say(f"registered {count} trusted documents from {APP_OPERATIONS}")
         env = worker_env(stack.redis.url, endpoints, issuer, workdir, options.trusted_documents)
         say(f"starting {options.workers} BFF worker process(es) (production mode)")
-        stack.workers = start_workers(options.workers, env, workdir / "logs")
+        stack.workers = start_workers(options.workers, env, workdir / "logs", profile_dir=options.profile_dir)
         say("workers ready: " + " ".join(stack.worker_urls))
         release_samples(stack.worker_urls[0], issuer, SAMPLES_DIR, say=lambda line: say(f"samples: {line}"))
         yield stack

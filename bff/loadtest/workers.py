@@ -32,6 +32,7 @@ class Worker:
     process: subprocess.Popen[bytes]
     port: int
     log_file: Path
+    profiled: bool = False
 
     @property
     def url(self) -> str:
@@ -39,7 +40,9 @@ class Worker:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            # uvicorn re-raises SIGTERM after shutting down, which would end pyinstrument
+            # before it writes; SIGINT comes back as KeyboardInterrupt, which it survives.
+            self.process.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -48,9 +51,17 @@ class Worker:
 
 
 def start_workers(
-    count: int, env: Mapping[str, str], log_dir: Path, ready_within_s: float = 60
+    count: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    ready_within_s: float = 60,
+    profile_dir: Path | None = None,
 ) -> list[Worker]:
-    """Start `count` workers with `env` (plus each one's port and public URL); return once all are ready."""
+    """Start `count` workers with `env` (plus each one's port and public URL); return once all are ready.
+
+    With `profile_dir`, each worker runs under pyinstrument and writes its
+    flat profile there (`bff-N.txt`) when it stops.
+    """
     ports = [free_port() for _ in range(count)]
     origins = [f"http://127.0.0.1:{port}" for port in ports]
     shared = {**env, "BFF_MINIPROGRAM_HOST_ORIGINS": json.dumps(origins)}
@@ -58,7 +69,8 @@ def start_workers(
     try:
         for number, (port, origin) in enumerate(zip(ports, origins, strict=True), start=1):
             own = {**shared, "BFF_PORT": str(port), "BFF_PUBLIC_URL": origin}
-            workers.append(spawn_worker(own, port, log_dir / f"bff-{number}.log"))
+            profile = profile_dir / f"bff-{number}.txt" if profile_dir is not None else None
+            workers.append(spawn_worker(own, port, log_dir / f"bff-{number}.log", profile))
         for worker in workers:
             wait_ready(worker, ready_within_s)
     except BaseException:
@@ -72,19 +84,23 @@ def stop_workers(workers: Sequence[Worker]) -> None:
         worker.stop()
 
 
-def spawn_worker(env: Mapping[str, str], port: int, log_file: Path) -> Worker:
+def spawn_worker(env: Mapping[str, str], port: int, log_file: Path, profile: Path | None = None) -> Worker:
     """`bff serve` configured by `env` only (it must name the port); returns at once, not yet ready."""
+    command = [sys.executable, "-m", "bff.cli", "serve"]
+    if profile is not None:
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        command[1:1] = ["-m", "pyinstrument", "-r", "text", "-p", "flat", "-o", str(profile)]
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # Only `env` configures a worker: BFF_* settings of the operator's shell must not leak in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("BFF_", "REDIS_URL"))}
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bff.cli", "serve"],
+            command,
             env={**inherited, "PYTHONUNBUFFERED": "1", **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    return Worker(process, port, log_file)
+    return Worker(process, port, log_file, profiled=profile is not None)
 
 
 def wait_ready(worker: Worker, limit_s: float) -> None:

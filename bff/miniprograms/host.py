@@ -17,7 +17,7 @@ from bff.channels.models import CustomerScope
 from bff.miniprograms.access_log import AccessEntry, AccessLog
 from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
 from bff.miniprograms.consent import ConsentStore
-from bff.miniprograms.lifecycle import RegistryError
+from bff.miniprograms.lifecycle import ErrorCode, RegistryError, Release
 from bff.miniprograms.manifest import Manifest
 from bff.miniprograms.registry import MiniProgramRegistry
 from bff.miniprograms.registry_records import App, Version
@@ -92,8 +92,11 @@ class MiniProgramHost:
 
     async def offers(self, principal: Principal) -> list[Offer]:
         """The catalog: every released, unsuspended mini-program this customer gets."""
-        apps = await self._registry.list_apps()
-        found = await asyncio.gather(*(self.offer(principal, app.app_id) for app in apps))
+        if self._releases is None:
+            ids = [app.app_id for app in await self._registry.list_apps()]
+        else:
+            ids = await self._releases.app_ids()
+        found = await asyncio.gather(*(self.offer(principal, app_id) for app_id in ids))
         return [offer for offer in found if offer is not None]
 
     async def names_available(
@@ -129,20 +132,33 @@ class MiniProgramHost:
             return None
 
     async def offer(self, principal: Principal, app_id: str) -> Offer | None:
+        """The app as this customer gets it now: through the release cache when there is one."""
         customer = _customer(principal)
         try:
-            app = await self._registry.get_app(app_id)
-            release = await self._registry.get_release(app_id)
+            app, release = await self._app_state(app_id)
             chosen = release.version_for(customer.customer_id, customer.member_bank) if release else None
             if chosen is None:
                 return None
-            version = await self._registry.get_version(app_id, chosen)
+            version = await self._version(app_id, chosen)
         except RegistryError:
             return None
         if not version.manifest.serves_member_bank(customer.member_bank):
             return None
         granted = await self._consents.granted(customer, app_id)
         return Offer(app, version, granted & version.manifest.scope_names)
+
+    async def _app_state(self, app_id: str) -> tuple[App, Release | None]:
+        if self._releases is None:
+            return await self._registry.app_state(app_id)
+        state = await self._releases.app_state(app_id)
+        if state is None:
+            raise RegistryError(ErrorCode.APP_NOT_FOUND, f"no mini-program {app_id!r}")
+        return state
+
+    async def _version(self, app_id: str, version: str) -> Version:
+        if self._releases is None:
+            return await self._registry.get_version(app_id, version)
+        return await self._releases.version(app_id, version)
 
     async def grant(self, principal: Principal, app_id: str, scopes: Iterable[str]) -> Offer:
         offer = await self._require(principal, app_id)

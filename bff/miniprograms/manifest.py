@@ -164,6 +164,17 @@ def load_manifest(raw: bytes | str | Mapping[str, Any]) -> Manifest:
     return _build(document)
 
 
+@functools.lru_cache(maxsize=512)
+def load_stored_manifest(raw: bytes) -> Manifest:
+    """`load_manifest` for bytes the registry accepted: parsed once per distinct text.
+
+    Every catalogue, launch and bridge read meets the same few manifests, and
+    JSON Schema validation was most of their CPU; the same bytes always give
+    the same Manifest (frozen), so sharing it is safe.
+    """
+    return load_manifest(raw)
+
+
 def permission_diff(old: Manifest | None, new: Manifest) -> PermissionDiff:
     """Compare what `new` asks for with `old` (None for a mini-program's first version)."""
     old_scopes = old.scope_names if old else frozenset[str]()

@@ -205,6 +205,12 @@ class MiniProgramRegistry:
         self._add_version = redis.register_script(registry_scripts.ADD_VERSION)
         self._update_review = redis.register_script(registry_scripts.UPDATE_REVIEW)
         self._write_release = redis.register_script(registry_scripts.WRITE_RELEASE)
+        # Called with the app id after each change this process commits, before the caller
+        # hears of it: a cache in this process forgets at once, not when pub/sub delivers.
+        self._committed: list[Callable[[str], None]] = []
+
+    def on_commit(self, listener: Callable[[str], None]) -> None:
+        self._committed.append(listener)
 
     # --- apps ---
 
@@ -232,10 +238,18 @@ class MiniProgramRegistry:
         """The app, or APP_NOT_FOUND."""
         return (await self._snapshot(app_id)).require_app()
 
+    async def app_ids(self) -> list[str]:
+        """Every app's id, sorted."""
+        return sorted(text(member) for member in await self._redis.smembers(APPS_KEY))
+
+    async def app_state(self, app_id: str) -> tuple[App, Release | None]:
+        """The app and its release (None before the first), read together; APP_NOT_FOUND if none."""
+        snapshot = await self._snapshot(app_id)
+        return snapshot.require_app(), snapshot.release
+
     async def list_apps(self) -> list[App]:
         """Every app, sorted by id."""
-        members = await self._redis.smembers(APPS_KEY)
-        ids = sorted(text(member) for member in members)
+        ids = await self.app_ids()
         snapshots = await asyncio.gather(*(self._snapshot(app_id) for app_id in ids))
         return [snapshot.app for snapshot in snapshots if snapshot.app is not None]
 
@@ -458,6 +472,8 @@ class MiniProgramRegistry:
             status, generation = await self._commit(app_id, snapshot.generation, commit)
             if status == "ok":
                 await self._bump_global_generation()
+                for listener in self._committed:
+                    listener(app_id)
                 return commit.value, generation
             if status == "exists":
                 raise _version_exists(app_id, version or "")

@@ -21,7 +21,7 @@ from bff.miniprograms.lifecycle import (
     ReviewState,
     approvers,
 )
-from bff.miniprograms.manifest import ALL_MEMBER_BANKS, Manifest, PermissionDiff, load_manifest
+from bff.miniprograms.manifest import ALL_MEMBER_BANKS, Manifest, PermissionDiff, load_stored_manifest
 
 Field = str | bytes | int
 
@@ -51,7 +51,7 @@ class Version:
 
     @cached_property
     def manifest(self) -> Manifest:
-        return load_manifest(self.manifest_bytes)
+        return load_stored_manifest(self.manifest_bytes)
 
     @property
     def approvers(self) -> tuple[str, ...]:

@@ -12,9 +12,14 @@ dropped two ways:
   pub/sub message (a reconnect, a dead listener) delays a suspension by at
   most the poll interval, never indefinitely.
 
-Versions are immutable, so their manifests are cached for good (bounded by
-count). `on_change` callbacks run for every published change: the kill
-switch (`KillSwitch`) hangs there to revoke live bridge tokens.
+The catalogue and launches read the same way: each app with its release,
+and the list of app ids, are cached and dropped like releases. A version's
+content (manifest, bundle digest) never changes, so versions are cached for
+good (bounded by count); their review record may move on, so nothing reads
+that from here. Changes committed by this process drop its entries at once
+(`MiniProgramRegistry.on_commit`), before the caller hears of the change.
+`on_change` callbacks run for every published change: the kill switch
+(`KillSwitch`) hangs there to revoke live bridge tokens.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
 from bff.miniprograms.lifecycle import RegistryError, Release
 from bff.miniprograms.manifest import ALL_MEMBER_BANKS, Manifest
 from bff.miniprograms.registry import CHANGES_CHANNEL, GENERATION_KEY, MiniProgramRegistry, parse_change
+from bff.miniprograms.registry_records import App, Version
 from bff.store.background import BackgroundTask
 from bff.store.client import RedisClient, text
 
 logger = logging.getLogger("bff.miniprograms.release_cache")
 
 DEFAULT_POLL_INTERVAL_S: Final = 0.5
-MAX_MANIFESTS: Final = 1000
+MAX_VERSIONS: Final = 1000
 _RECONNECT_DELAY_S: Final = 0.5
 
 ChangeListener = Callable[[str], Awaitable[None]]
@@ -46,7 +52,8 @@ ChangeListener = Callable[[str], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    release: Release | None  # None: the app exists but was never released (or does not exist)
+    app: App | None  # None: no such app
+    release: Release | None  # None: never released (or no such app)
 
 
 class ReleaseCache:
@@ -62,14 +69,16 @@ class ReleaseCache:
         self._redis = redis
         self._poll_interval_s = poll_interval_s
         self._clock = clock
-        self._releases: dict[str, _Entry] = {}
-        self._manifests: dict[tuple[str, str], Manifest] = {}
+        self._apps: dict[str, _Entry] = {}
+        self._app_ids: list[str] | None = None
+        self._versions: dict[tuple[str, str], Version] = {}
         # Bumped on every invalidation: a read that started before one must not store what it read.
         self._epoch = 0
         self._seen_generation: bytes | str | None = None
         self._polled_at = float("-inf")
         self._listeners: list[ChangeListener] = []
         self._background = BackgroundTask("release-cache-listener", self._listen)
+        registry.on_commit(self.forget)
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call `listener(app_id)` for every change published on the registry's channel."""
@@ -77,37 +86,62 @@ class ReleaseCache:
 
     async def release(self, app_id: str) -> Release | None:
         """The app's release (None: not released or no such app), at most a poll interval stale."""
+        return (await self._entry(app_id)).release
+
+    async def app_state(self, app_id: str) -> tuple[App, Release | None] | None:
+        """The app and its release (None: no such app), as stale as `release`."""
+        entry = await self._entry(app_id)
+        return None if entry.app is None else (entry.app, entry.release)
+
+    async def app_ids(self) -> list[str]:
+        """Every app's id, sorted, as stale as `release`."""
         await self._poll()
-        entry = self._releases.get(app_id)
-        if entry is not None:
-            return entry.release
-        epoch = self._epoch
-        try:
-            release = await self._registry.get_release(app_id)
-        except RegistryError:
-            release = None
-        if epoch == self._epoch:
-            self._releases[app_id] = _Entry(release)
-        return release
+        if self._app_ids is None:
+            epoch = self._epoch
+            ids = await self._registry.app_ids()
+            if epoch == self._epoch:
+                self._app_ids = ids
+            return ids
+        return self._app_ids
+
+    async def version(self, app_id: str, version: str) -> Version:
+        """A stored version, for its content only (manifest, bundle digest): cached without expiry."""
+        key = (app_id, version)
+        found = self._versions.get(key)
+        if found is None:
+            found = await self._registry.get_version(app_id, version)
+            if len(self._versions) >= MAX_VERSIONS:
+                self._versions.pop(next(iter(self._versions)))
+            self._versions[key] = found
+        return found
 
     async def manifest(self, app_id: str, version: str) -> Manifest:
         """The manifest of one version (immutable, so cached without expiry)."""
-        key = (app_id, version)
-        found = self._manifests.get(key)
-        if found is None:
-            found = (await self._registry.get_version(app_id, version)).manifest
-            if len(self._manifests) >= MAX_MANIFESTS:
-                self._manifests.pop(next(iter(self._manifests)))
-            self._manifests[key] = found
-        return found
+        return (await self.version(app_id, version)).manifest
+
+    async def _entry(self, app_id: str) -> _Entry:
+        await self._poll()
+        entry = self._apps.get(app_id)
+        if entry is not None:
+            return entry
+        epoch = self._epoch
+        try:
+            app, release = await self._registry.app_state(app_id)
+            entry = _Entry(app, release)
+        except RegistryError:
+            entry = _Entry(None, None)
+        if epoch == self._epoch:
+            self._apps[app_id] = entry
+        return entry
 
     def forget(self, app_id: str | None = None) -> None:
-        """Drop one app's release (None: every app's)."""
+        """Drop one app's entry (None: every app's)."""
         self._epoch += 1
+        self._app_ids = None  # a change may be a new app
         if app_id is None:
-            self._releases.clear()
+            self._apps.clear()
         else:
-            self._releases.pop(app_id, None)
+            self._apps.pop(app_id, None)
 
     async def start(self) -> None:
         """Start listening on the registry's change channel (in the lifespan)."""

@@ -49,17 +49,25 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redi
         yield client
 
 
-@pytest.fixture
+@pytest.fixture(params=["registry", "release-cache"])
 def host_parts(
-    redis_client: aioredis.Redis, tmp_path: Path
+    request: pytest.FixtureRequest, redis_client: aioredis.Redis, tmp_path: Path
 ) -> tuple[MiniProgramHost, MiniProgramRegistry, BridgeTokenIssuer]:
+    """The host reading the registry directly, and (as production does) through a release cache."""
     key = load_or_create_bridge_key(tmp_path / "bridge-key.json")
     secret = load_or_create_secret(tmp_path / "pairwise")
     consents = ConsentStore(redis_client)
     issuer = BridgeTokenIssuer(redis_client, consents, key, ISSUER, pairwise_secret=secret)
     registry = MiniProgramRegistry(redis_client)
     origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
-    return MiniProgramHost(registry, consents, issuer, AccessLog(redis_client), origins), registry, issuer
+    # No listener and a long poll: only this process's own commits can refresh the cache.
+    cache = (
+        ReleaseCache(registry, redis_client, poll_interval_s=3600)
+        if request.param == "release-cache"
+        else None
+    )
+    host = MiniProgramHost(registry, consents, issuer, AccessLog(redis_client), origins, cache)
+    return host, registry, issuer
 
 
 async def released_app(registry: MiniProgramRegistry, banks: list[str] | None = None) -> str:
@@ -196,3 +204,61 @@ async def test_home_screen_tiles_name_only_the_apps_this_customer_gets(
     await registry.suspend(suspended, None, actor="admin", reason="kill switch drill")
     asked = [shown, suspended, other_bank_only, "com.never.released"]
     assert await host.names_available(CUSTOMER, asked, "en") == {shown: "Park services"}
+
+
+async def test_a_warm_release_cache_sees_this_process_s_suspension_at_once(
+    host_parts: Any, channel_client: ChannelClient
+) -> None:
+    host, registry, _ = host_parts
+    app_id = await released_app(registry)
+    before = await run(host, channel_client, CATALOG)
+    assert app_id in [p["appId"] for p in before["miniPrograms"]]
+    await registry.suspend(app_id, None, actor="admin", reason="kill switch drill")
+    after = await run(host, channel_client, CATALOG)
+    assert app_id not in [p["appId"] for p in after["miniPrograms"]]
+    refused = (await run(host, channel_client, LAUNCH, app=app_id))["launchMiniProgram"]
+    assert refused["code"] == "MINIPROGRAM_NOT_AVAILABLE"
+
+
+async def test_the_release_cache_sees_another_process_s_release_by_the_generation_poll(
+    host_parts: Any, redis_client: aioredis.Redis, channel_client: ChannelClient
+) -> None:
+    _, registry, issuer = host_parts
+    cache = ReleaseCache(registry, redis_client, poll_interval_s=0)
+    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
+    host = MiniProgramHost(
+        registry, ConsentStore(redis_client), issuer, AccessLog(redis_client), origins, cache
+    )
+    app_id = await released_app(registry)
+    assert app_id in [p["appId"] for p in (await run(host, channel_client, CATALOG))["miniPrograms"]]
+    # Another worker's registry: its commits reach this cache only through Redis.
+    await MiniProgramRegistry(redis_client).suspend(app_id, None, actor="admin", reason="drill")
+    assert app_id not in [p["appId"] for p in (await run(host, channel_client, CATALOG))["miniPrograms"]]
+
+
+async def test_a_warm_catalogue_reads_no_registry_records(
+    host_parts: Any,
+    redis_client: aioredis.Redis,
+    channel_client: ChannelClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, registry, issuer = host_parts
+    cache = ReleaseCache(registry, redis_client, poll_interval_s=3600)
+    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
+    host = MiniProgramHost(
+        registry, ConsentStore(redis_client), issuer, AccessLog(redis_client), origins, cache
+    )
+    app_id = await released_app(registry)
+    await run(host, channel_client, CATALOG)
+    reads: list[str] = []
+    for name in ("app_ids", "app_state", "get_version", "get_app", "get_release", "list_apps"):
+        original = getattr(registry, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            reads.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(registry, name, counted)
+    listed = (await run(host, channel_client, CATALOG))["miniPrograms"]
+    assert app_id in [p["appId"] for p in listed]
+    assert reads == []
