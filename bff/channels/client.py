@@ -123,7 +123,12 @@ class ChannelClient:
         # limit=0: the per-service bulkheads bound concurrency, not the pool.
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30, ttl_dns_cache=300)
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None),
+            auto_decompress=True,
+            # One session serves every customer: a cookie one service sets for one
+            # customer's call must never ride along on another's (and the jar costs CPU).
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def close(self) -> None:

@@ -1,8 +1,8 @@
 """Parse, validate, measure and execute GraphQL documents; each document text is parsed once.
 
 `GraphQLEngine` runs graphql-core directly on the strawberry schema's
-GraphQLSchema, with strawberry's execution context, as `strawberry.Schema.execute`
-does, minus the per-request work that is the same for every request with the
+GraphQLSchema, with strawberry's execution context (plus a fast path for plain
+leaf fields, bff/graphql/execution.py), as `strawberry.Schema.execute` does, minus the per-request work that is the same for every request with the
 same document: parsing, validation and limit analysis are cached (LRU, keyed
 by the document text). Strawberry schema extensions do not run on this path;
 the engine refuses a schema that has any.
@@ -38,11 +38,11 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 from strawberry.execution import optimized_is_awaitable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from bff.graphql.errors import Code, RequestRejected, request_error, with_code
+from bff.graphql.execution import LeafFastExecutionContext
 from bff.graphql.limits import Limits, Shape, cost_of, measure, too_many_tokens, violations
 
 # strawberry's check (a fast path for common types) typed as graphql-core expects.
@@ -134,6 +134,7 @@ class GraphQLEngine:
         self.limits = limits or Limits()
         self.development = development
         self._graphql_schema = schema._schema
+        self._execution_context = LeafFastExecutionContext.for_schema(self._graphql_schema)
         rules: list[type[ASTValidationRule]] = [
             *specified_rules,
             MaybeNullValidationRule,
@@ -190,7 +191,7 @@ class GraphQLEngine:
             context_value=context,
             variable_values=variables,
             operation_name=operation.name,
-            executor_class=StrawberryGraphQLCoreExecutionContext,
+            executor_class=self._execution_context,
             is_awaitable=_is_awaitable,
             hide_suggestions=not self.development,
             operation_extensions=extensions,
@@ -214,7 +215,7 @@ class GraphQLEngine:
             context_value=context,
             variable_values=variables,
             operation_name=operation.name,
-            executor_class=StrawberryGraphQLCoreExecutionContext,
+            executor_class=self._execution_context,
             hide_suggestions=not self.development,
         )
         if isinstance(result, ExecutionResult):

@@ -270,3 +270,37 @@ async def test_request_budget_cuts_calls_short_without_tripping_breakers(
     assert waited < 1.5, "the request's budget, not the service's 2.5 s timeout, bounded the wait"
     assert states[("crm", "dc-a")] is BreakerState.CLOSED
     assert states[("crm", "dc-b")] is BreakerState.CLOSED
+
+
+async def test_a_cookie_set_by_a_service_never_rides_on_a_later_call() -> None:
+    """One client serves every customer, so a downstream cookie must not reach another customer's call."""
+    from aiohttp import web
+
+    from bff.channels.registry import load_registry
+
+    seen: list[str | None] = []
+
+    async def profile(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.json_response({"customerId": CUSTOMER})
+        response.set_cookie("session", "customer-one-secret")
+        return response
+
+    app = web.Application()
+    app.router.add_get(f"/v1/customers/{CUSTOMER}", profile)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        # By name: cookie jars keep nothing for a bare IP address, but production's services have names.
+        base = f"http://localhost:{port}"
+        # wealth: a service without OAuth, so the only server involved is this one.
+        registry = load_registry().with_endpoints({"services": {"wealth": {"dc-a": base, "dc-b": base}}})
+        async with client_for(registry) as client:
+            for _ in range(3):
+                await client.call("wealth", READ, served_by)
+    finally:
+        await runner.cleanup()
+    assert seen == [None, None, None]

@@ -119,3 +119,20 @@ def test_an_answer_carrying_a_dtd_is_refused_as_malformed() -> None:
     with pytest.raises(MalformedBody, match="DTD"):
         _parse_xml(laughs)
     assert _parse_xml(b"<Response><Header/></Response>").tag == "Response"
+
+
+def test_legacy_dates_and_times_read_as_china_time_and_bad_ones_are_malformed() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bff.channels.call import MalformedBody
+    from bff.channels.core_banking import _date, _time
+
+    assert _date("20261127") == date(2026, 11, 27)
+    assert _time("20261127093005") == datetime(2026, 11, 27, 9, 30, 5, tzinfo=timezone(timedelta(hours=8)))
+    for bad in ("2026112", "2026-11-27", "\uff12\uff10\uff12\uff16\uff11\uff11\uff12\uff17", "20261127 "):
+        with pytest.raises(MalformedBody):
+            _date(bad)
+    with pytest.raises(ValueError, match="month"):
+        _date("20261327")  # a decode error too: the client reports it as MALFORMED
+    with pytest.raises(MalformedBody):
+        _time("202611270930")
