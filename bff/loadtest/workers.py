@@ -44,7 +44,8 @@ class Worker:
             # before it writes; SIGINT comes back as KeyboardInterrupt, which it survives.
             self.process.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                # Rendering a profile of a long run takes a while.
+                self.process.wait(timeout=60 if self.profiled else 10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -136,3 +136,26 @@ def test_legacy_dates_and_times_read_as_china_time_and_bad_ones_are_malformed() 
         _date("20261327")  # a decode error too: the client reports it as MALFORMED
     with pytest.raises(MalformedBody):
         _time("202611270930")
+
+
+def test_the_request_envelope_is_the_xml_the_core_expects_with_its_declaration() -> None:
+    import xml.etree.ElementTree as ET
+
+    from bff.channels.core_banking import _envelope
+    from bff.channels.request_id import current_request_id
+
+    body = ET.Element("Body")
+    ET.SubElement(body, "AcctId").text = "A<1>&'\""
+    token = current_request_id.set("req-1")
+    try:
+        sent = _envelope(SCOPE, "TXN_HIST", body)
+    finally:
+        current_request_id.reset(token)
+    expected = ET.Element("Request")
+    header = ET.SubElement(expected, "Header")
+    for tag, text in (("TxnCode", "TXN_HIST"), ("MemberBank", "RCB001"), ("CustomerId", SCOPE.customer_id)):
+        ET.SubElement(header, tag).text = text
+    ET.SubElement(header, "RequestId").text = "req-1"
+    expected.append(body)
+    assert sent == ET.tostring(expected, encoding="utf-8", xml_declaration=True)
+    assert ET.fromstring(sent).findtext("Body/AcctId") == "A<1>&'\""
