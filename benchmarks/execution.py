@@ -8,6 +8,13 @@ execution (the best of `--rounds` rounds of `--runs` runs each, so machine
 noise falls away) and per field resolved.
 
     .venv/bin/python benchmarks/execution.py [--items 20] [--runs 500] [--rounds 7]
+
+Timings on a shared VM move by 30 %; instruction counts do not. Count them
+with callgrind, one executor at a time, and subtract a run of 0 executions
+(start-up) from a run of 50:
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/execution.py --only fast --runs 50 --rounds 1   # and --runs 0; --only plain
 """
 
 from __future__ import annotations
@@ -68,13 +75,15 @@ def best_us(
     context: type[StrawberryGraphQLCoreExecutionContext], schema: Any, runs: int, rounds: int
 ) -> float:
     document = parse(QUERY)
+    result = execute(schema, document, executor_class=context)  # warm: the first run builds caches
     best = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()
         for _ in range(runs):
             result = execute(schema, document, executor_class=context)
-        best = min(best, (time.perf_counter() - started) / runs)
-        assert isinstance(result, ExecutionResult) and result.errors is None, result
+        best = min(best, (time.perf_counter() - started) / max(runs, 1))
+        assert isinstance(result, ExecutionResult), result
+        assert result.errors is None, result.errors
     return best * 1e6
 
 
@@ -85,6 +94,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--only", choices=("plain", "fast"), help="run one executor (for callgrind)")
     args = parser.parse_args()
     schema = schema_for(page_of(args.items))._schema
     fields = args.items * FIELDS_PER_ITEM + 4
@@ -92,6 +102,8 @@ def main() -> None:
         "strawberry's execution context": StrawberryGraphQLCoreExecutionContext,
         "with the leaf fast path": LeafFastExecutionContext.for_schema(schema),
     }
+    if args.only:
+        contexts = dict([list(contexts.items())[0 if args.only == "plain" else 1]])
     print(
         f"A page of {args.items} transactions ({fields} fields), best of {args.rounds} x {args.runs} runs\n"
     )
