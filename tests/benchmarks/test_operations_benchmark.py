@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.bounded import run_bounded
+
 REPO = Path(__file__).resolve().parents[2]
 LIMIT_S = 120
-
-
-def run_benchmark(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the benchmark; past LIMIT_S, stop it (it then stops every process it started) and fail."""
-    command = [sys.executable, str(REPO / "benchmarks" / "operations.py"), *arguments]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BFF_", "REDIS_URL"))}
-    process = subprocess.Popen(
-        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=LIMIT_S)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
-        pytest.fail(f"the benchmark did not finish within {LIMIT_S} s:\n{stderr[-4000:]}")
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def table_rows(stdout: str) -> dict[str, list[str]]:
@@ -42,8 +25,10 @@ def table_rows(stdout: str) -> dict[str, list[str]]:
 
 @pytest.mark.slow
 def test_a_short_run_reports_throughput_and_cpu_per_operation_without_failures(tmp_path: Path) -> None:
-    run = run_benchmark(
+    run = run_bounded(
         [
+            sys.executable,
+            str(REPO / "benchmarks" / "operations.py"),
             "--workers",
             "1",
             "--requests",
@@ -58,6 +43,8 @@ def test_a_short_run_reports_throughput_and_cpu_per_operation_without_failures(t
             "30",
         ],
         cwd=tmp_path,
+        limit_s=LIMIT_S,
+        what="the benchmark",
     )
 
     assert run.returncode == 0, run.stderr[-4000:]

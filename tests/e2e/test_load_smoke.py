@@ -7,31 +7,15 @@ requests (--max-requests); every request must succeed, failover included.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from bff.loadtest.slo import read_stats
+from tests.support.bounded import run_bounded
 
 MAX_REQUESTS = 3_000
-
-
-def run_bounded(command: list[str], env: dict[str, str], cwd: Path, limit_s: float) -> tuple[str, int]:
-    """Run the command; past `limit_s`, terminate it (the runner then stops every process it started)."""
-    process = subprocess.Popen(
-        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        stdout, _ = process.communicate(timeout=limit_s)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=60)
-        pytest.fail(f"the load test did not finish within {limit_s:.0f} s:\n{stdout[-6000:]}")
-    return stdout, process.returncode
 
 
 @pytest.mark.slow
@@ -55,9 +39,9 @@ def test_a_short_run_with_failover_meets_every_objective_and_writes_the_report(t
         "--out",
         "loadtest",
     ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BFF_", "REDIS_URL"))}
     # A relative output folder, as an operator types it.
-    stdout, returncode = run_bounded(command, env, cwd=tmp_path, limit_s=150)
+    run = run_bounded(command, cwd=tmp_path, limit_s=150, what="the load test")
+    stdout, returncode = run.stdout + run.stderr, run.returncode
 
     assert returncode == 0, stdout[-6000:]
     assert "failover: dc-a of 8 services is hard down" in stdout

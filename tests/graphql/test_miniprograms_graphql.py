@@ -59,15 +59,21 @@ def host_parts(
     consents = ConsentStore(redis_client)
     issuer = BridgeTokenIssuer(redis_client, consents, key, ISSUER, pairwise_secret=secret)
     registry = MiniProgramRegistry(redis_client)
-    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
     # No listener and a long poll: only this process's own commits can refresh the cache.
-    cache = (
-        ReleaseCache(registry, redis_client, poll_interval_s=3600)
-        if request.param == "release-cache"
-        else None
-    )
-    host = MiniProgramHost(registry, consents, issuer, AccessLog(redis_client), origins, cache)
-    return host, registry, issuer
+    poll_s = 3600 if request.param == "release-cache" else None
+    return host_over(registry, redis_client, issuer, poll_s), registry, issuer
+
+
+def host_over(
+    registry: MiniProgramRegistry,
+    redis: aioredis.Redis,
+    issuer: BridgeTokenIssuer,
+    cache_poll_s: float | None,
+) -> MiniProgramHost:
+    """A host reading the registry directly (None), or through a release cache polling every `cache_poll_s`."""
+    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
+    cache = ReleaseCache(registry, redis, poll_interval_s=cache_poll_s) if cache_poll_s is not None else None
+    return MiniProgramHost(registry, ConsentStore(redis), issuer, AccessLog(redis), origins, cache)
 
 
 async def released_app(registry: MiniProgramRegistry, banks: list[str] | None = None) -> str:
@@ -195,10 +201,7 @@ async def test_home_screen_tiles_name_only_the_apps_this_customer_gets(
 ) -> None:
     host, registry, issuer = host_parts
     if cached:
-        consents = ConsentStore(redis_client)
-        origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
-        cache = ReleaseCache(registry, redis_client)
-        host = MiniProgramHost(registry, consents, issuer, AccessLog(redis_client), origins, cache)
+        host = host_over(registry, redis_client, issuer, cache_poll_s=0.5)
     shown, suspended = await released_app(registry), await released_app(registry)
     other_bank_only = await released_app(registry, banks=["RCB002"])
     await registry.suspend(suspended, None, actor="admin", reason="kill switch drill")
@@ -224,11 +227,7 @@ async def test_the_release_cache_sees_another_process_s_release_by_the_generatio
     host_parts: Any, redis_client: aioredis.Redis, channel_client: ChannelClient
 ) -> None:
     _, registry, issuer = host_parts
-    cache = ReleaseCache(registry, redis_client, poll_interval_s=0)
-    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
-    host = MiniProgramHost(
-        registry, ConsentStore(redis_client), issuer, AccessLog(redis_client), origins, cache
-    )
+    host = host_over(registry, redis_client, issuer, cache_poll_s=0)
     app_id = await released_app(registry)
     assert app_id in [p["appId"] for p in (await run(host, channel_client, CATALOG))["miniPrograms"]]
     # Another worker's registry: its commits reach this cache only through Redis.
@@ -243,11 +242,7 @@ async def test_a_warm_catalogue_reads_no_registry_records(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, registry, issuer = host_parts
-    cache = ReleaseCache(registry, redis_client, poll_interval_s=3600)
-    origins = HostOrigins("https://bff.test", "https://bff.test", ("https://app.test",))
-    host = MiniProgramHost(
-        registry, ConsentStore(redis_client), issuer, AccessLog(redis_client), origins, cache
-    )
+    host = host_over(registry, redis_client, issuer, cache_poll_s=3600)
     app_id = await released_app(registry)
     await run(host, channel_client, CATALOG)
     reads: list[str] = []
