@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from bff.channels.bundle import Channels
@@ -60,14 +61,37 @@ class HomeScreens:
         mini_programs: AvailableMiniPrograms | None = None,
     ) -> HomeScreenView:
         version, experience = self._source.current()
-        # The preference read overlaps the CRM call, so it adds no latency.
-        customer, preferred = await asyncio.gather(
-            self._customer(scope, loaders), self._preferences.get(scope)
-        )
-        resolution = resolve(experience, CustomerAttributes.of(customer), context, Preference(preferred))
-        data = SectionData(self._channels, loaders, scope, customer.preferred_language, mini_programs)
         app_version = _version(context.app_version)
-        return await build_home_screen(resolution, version, data, app_version, customer.preferred_language)
+
+        def build(resolution: Resolution, customer: CustomerProfile) -> Awaitable[HomeScreenView]:
+            language = customer.preferred_language
+            data = SectionData(self._channels, loaders, scope, language, mini_programs)
+            return build_home_screen(resolution, version, data, app_version, language)
+
+        known = self._attributes.get(scope)
+        if known is None:
+            # The preference read overlaps the CRM call, so it adds no latency.
+            customer, preferred = await asyncio.gather(
+                self._customer(scope, loaders), self._preferences.get(scope)
+            )
+            attributes = CustomerAttributes.of(customer)
+            return await build(resolve(experience, attributes, context, Preference(preferred)), customer)
+        # Attributes known: start the screen of a customer without a preference (most customers)
+        # while the preference is read, so the read adds no latency either. A preference that
+        # changes the outcome builds again; the loads the two share are made once (loaders).
+        attributes = CustomerAttributes.of(known)
+        guess = resolve(experience, attributes, context, Preference(None))
+        early = asyncio.ensure_future(build(guess, known))
+        try:
+            preferred = await self._preferences.get(scope)
+        except BaseException:
+            early.cancel()
+            raise
+        resolution = resolve(experience, attributes, context, Preference(preferred))
+        if resolution == guess:
+            return await early
+        early.add_done_callback(_discard)
+        return await build(resolution, known)
 
     async def _customer(self, scope: CustomerScope, loaders: Loaders) -> CustomerProfile:
         cached = self._attributes.get(scope)
@@ -114,6 +138,12 @@ class HomeScreens:
             resolution, version, data, _version(app_version), customer.preferred_language
         )
         return home_screen_json(view)
+
+
+def _discard(task: asyncio.Future[HomeScreenView]) -> None:
+    """A speculative screen nobody shows: its failure must not log 'exception never retrieved'."""
+    if not task.cancelled():
+        task.exception()
 
 
 def app_context(channel: Channel, app_version: str | None) -> AppContext:

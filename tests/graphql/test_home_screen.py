@@ -194,3 +194,20 @@ async def test_a_bad_app_version_is_refused_with_what_to_send(
     assert result.errors is not None
     assert isinstance(result.errors[0].original_error, BadUserInput)
     assert "5.8.0" in result.errors[0].message
+
+
+async def test_a_preference_set_after_a_visit_wins_over_the_screen_started_before_reading_it(
+    screens: HomeScreens, channel_client: ChannelClient
+) -> None:
+    # The second visit knows the customer's attributes, so it starts the rules' screen before the
+    # preference arrives; the preference must still decide what is shown.
+    _, youth = await elder_and_youth(channel_client)
+    first = await home(screens, channel_client, youth)
+    assert (first["profile"], first["chosenBy"]) == ("youth", "rule")
+    await run(screens, channel_client, youth, PREFER, p="elder")
+    again = await home(screens, channel_client, youth)
+    assert (again["profile"], again["chosenBy"], again["segment"]) == ("elder", "preference", "youth")
+    assert [s["id"] for s in again["sections"]] != [s["id"] for s in first["sections"]]
+    await run(screens, channel_client, youth, PREFER, p=None)
+    back = await home(screens, channel_client, youth)
+    assert (back["profile"], back["chosenBy"]) == ("youth", "rule")
