@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from bff.channels.errors import ChannelFailure
-from bff.experience.profile import ComponentType, Presentation, Section, read_options
+from bff.experience.profile import ComponentType, Presentation, Section, SectionOptions, read_options
 from bff.experience.resolution import Resolution
 from bff.experience.section_data import Data, SectionData
 from bff.miniprograms.manifest import VersionKey
@@ -71,6 +71,8 @@ async def build_home_screen(
     language: str,
 ) -> HomeScreenView:
     """Fill every section of the resolved profile; only the services the shown components name are called."""
+    drawn = [_drawn(section, app_version) for section in resolution.profile.sections]
+    data.prefetch([component for component, _, render_as in drawn if render_as != FALLBACK_TEXT])
     sections = await asyncio.gather(
         *(_section(section, data, app_version, language) for section in resolution.profile.sections)
     )
@@ -80,13 +82,7 @@ async def build_home_screen(
 async def _section(
     section: Section, data: SectionData, app_version: VersionKey | None, language: str
 ) -> SectionView:
-    component, options = section.component, section.options
-    render_as: str = component
-    if app_version is not None and not section.renders_on(app_version):
-        fallback = section.fallback.component
-        render_as = fallback or FALLBACK_TEXT
-        if fallback is not None:
-            component, options = fallback, read_options(fallback, {})
+    component, options, render_as = _drawn(section, app_version)
     fallback_text = _localized(dict(section.fallback.text), language)
     view = SectionView(
         id=section.id,
@@ -106,6 +102,16 @@ async def _section(
         unavailable = {"code": "DOWNSTREAM_UNAVAILABLE", "service": failure.service, "reason": failure.reason}
         return replace(view, unavailable=unavailable)
     return replace(view, data=filled)
+
+
+def _drawn(section: Section, app_version: VersionKey | None) -> tuple[ComponentType, SectionOptions, str]:
+    """The component whose data the section shows, its options, and what the app draws (FALLBACK_TEXT: no data)."""
+    if app_version is None or section.renders_on(app_version):
+        return section.component, section.options, section.component
+    fallback = section.fallback.component
+    if fallback is None:
+        return section.component, section.options, FALLBACK_TEXT
+    return fallback, read_options(fallback, {}), fallback
 
 
 def _localized(texts: dict[str, str], language: str) -> str | None:

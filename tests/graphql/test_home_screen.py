@@ -211,3 +211,16 @@ async def test_a_preference_set_after_a_visit_wins_over_the_screen_started_befor
     await run(screens, channel_client, youth, PREFER, p=None)
     back = await home(screens, channel_client, youth)
     assert (back["profile"], back["chosenBy"]) == ("youth", "rule")
+
+
+async def test_sections_shown_as_fallback_text_call_no_service(
+    screens: HomeScreens, channel_client: ChannelClient, sim_control: SimControl
+) -> None:
+    # Every elder section needs app 5.0.0 or newer and falls back to text: on 4.9.0 no section
+    # data is read, so the loads started before the sections run must leave them out too.
+    elder, _ = await elder_and_youth(channel_client)
+    await home(screens, channel_client, elder)  # the CRM's answer is now cached
+    sim_control.reset_stats()
+    screen = await home(screens, channel_client, elder, version="4.9.0")
+    assert {s["renderAs"] for s in screen["sections"]} == {"text"}
+    assert {s for s, n in downstream_calls(sim_control).items() if n} == set()
