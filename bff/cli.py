@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -142,6 +143,11 @@ def _serve(settings: Settings) -> int:
 
 def run_server(app: Any, settings: Settings) -> None:
     """uvicorn on uvloop with the C HTTP parser (httptools: far cheaper per request than h11)."""
+    # Everything built so far (modules, the schema, the app) lives as long as the process: out
+    # of the collector's sight, full collections no longer walk it, which cut the home screen's
+    # p99 by about a third under load (docs/performance.md).
+    gc.collect()
+    gc.freeze()
     # uvicorn's own logging config would replace the JSON handler; the endpoint logs each operation.
     uvicorn.run(
         app,
