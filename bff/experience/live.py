@@ -35,12 +35,12 @@ from bff.experience.store import CHANGES_CHANNEL, ExperienceStore
 from bff.experience.store_records import StoredVersion, VersionMeta
 from bff.store.background import BackgroundTask
 from bff.store.client import RedisClient
+from bff.store.subscription import ChannelSubscriber
 
 logger = logging.getLogger("bff.experience.live")
 
 DEFAULT_POLL_INTERVAL_S: Final = 0.5
 SEED_ACTOR: Final = "bff (shipped experience/)"
-_RECONNECT_DELAY_S: Final = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,14 @@ class LiveExperience:
         self._lock = asyncio.Lock()
         self._refused_versions: set[int] = set()
         self._poll_failing = False
-        self._listener = BackgroundTask("experience-listener", self._listen)
+        self._listener = ChannelSubscriber(
+            "experience-listener",
+            redis,
+            CHANGES_CHANNEL,
+            self._nudged,
+            self._lost,
+            lost_on=(ExperienceError,),
+        )
         self._poller = BackgroundTask("experience-poll", self._poll)
 
     # --- the hot path ---
@@ -170,27 +177,10 @@ class LiveExperience:
             else:
                 self._poll_failing = False
 
-    async def _listen(self) -> None:
-        while not self._listener.stopping:
-            try:
-                await self._listen_once()
-            except (RedisError, OSError, ExperienceError) as exc:
-                if self._listener.stopping:
-                    return
-                # Versions published while disconnected are caught by the poll.
-                logger.warning("experience change listener lost its connection: %s", exc)
-                await asyncio.sleep(_RECONNECT_DELAY_S)
+    async def _nudged(self, _: bytes | str) -> None:
+        await self.refresh()  # the message only nudges: Redis's `current` decides
 
-    async def _listen_once(self) -> None:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.subscribe(CHANGES_CHANNEL)
-            while True:
-                # No read timeout: on Python 3.11 a cancel racing asyncio.timeout inside redis-py
-                # can be swallowed and leave stop() waiting forever; a plain blocking read
-                # cancels cleanly, and the poll covers a silently dead connection.
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-                if message is not None and message.get("type") == "message":
-                    await self.refresh()  # the message only nudges: Redis's `current` decides
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+    @staticmethod
+    def _lost(exc: BaseException) -> None:
+        # Versions published while disconnected are caught by the poll.
+        logger.warning("experience change listener lost its connection: %s", exc)

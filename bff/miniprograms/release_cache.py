@@ -24,28 +24,24 @@ that from here. Changes committed by this process drop its entries at once
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
-from redis.exceptions import RedisError
-
 from bff.miniprograms.bridge_tokens import BridgeTokenIssuer
 from bff.miniprograms.lifecycle import RegistryError, Release
 from bff.miniprograms.manifest import ALL_MEMBER_BANKS, Manifest
 from bff.miniprograms.registry import CHANGES_CHANNEL, GENERATION_KEY, MiniProgramRegistry, parse_change
 from bff.miniprograms.registry_records import App, Version
-from bff.store.background import BackgroundTask
 from bff.store.client import RedisClient, text
+from bff.store.subscription import ChannelSubscriber
 
 logger = logging.getLogger("bff.miniprograms.release_cache")
 
 DEFAULT_POLL_INTERVAL_S: Final = 0.5
 MAX_VERSIONS: Final = 1000
-_RECONNECT_DELAY_S: Final = 0.5
 
 ChangeListener = Callable[[str], Awaitable[None]]
 
@@ -77,7 +73,9 @@ class ReleaseCache:
         self._seen_generation: bytes | str | None = None
         self._polled_at = float("-inf")
         self._listeners: list[ChangeListener] = []
-        self._background = BackgroundTask("release-cache-listener", self._listen)
+        self._subscriber = ChannelSubscriber(
+            "release-cache-listener", redis, CHANGES_CHANNEL, self._changed, self._lost
+        )
         registry.on_commit(self.forget)
 
     def on_change(self, listener: ChangeListener) -> None:
@@ -145,10 +143,10 @@ class ReleaseCache:
 
     async def start(self) -> None:
         """Start listening on the registry's change channel (in the lifespan)."""
-        self._background.start()
+        self._subscriber.start()
 
     async def stop(self) -> None:
-        await self._background.stop()
+        await self._subscriber.stop()
 
     async def _poll(self) -> None:
         now = self._clock()
@@ -160,32 +158,10 @@ class ReleaseCache:
             self._seen_generation = generation
             self.forget()
 
-    async def _listen(self) -> None:
-        while not self._background.stopping:
-            try:
-                await self._listen_once()
-            except (RedisError, OSError) as exc:
-                if self._background.stopping:
-                    return
-                # Changes missed while disconnected are caught by the generation poll.
-                logger.warning("mini-program change listener lost its connection: %s", exc)
-                self.forget()
-                await asyncio.sleep(_RECONNECT_DELAY_S)
-
-    async def _listen_once(self) -> None:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.subscribe(CHANGES_CHANNEL)
-            while True:
-                # No read timeout: on Python 3.11 a cancel racing asyncio.timeout inside redis-py
-                # can be swallowed and leave stop() waiting forever; a plain blocking read
-                # cancels cleanly, and the generation poll covers a silently dead connection.
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-                if message is None or message.get("type") != "message":
-                    continue
-                await self._changed(message["data"])
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+    def _lost(self, exc: BaseException) -> None:
+        # Changes missed while disconnected are caught by the generation poll.
+        logger.warning("mini-program change listener lost its connection: %s", exc)
+        self.forget()
 
     async def _changed(self, data: bytes | str) -> None:
         try:
