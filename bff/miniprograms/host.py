@@ -92,10 +92,7 @@ class MiniProgramHost:
 
     async def offers(self, principal: Principal) -> list[Offer]:
         """The catalog: every released, unsuspended mini-program this customer gets."""
-        if self._releases is None:
-            ids = [app.app_id for app in await self._registry.list_apps()]
-        else:
-            ids = await self._releases.app_ids()
+        ids = await (self._releases.app_ids() if self._releases else self._registry.app_ids())
         found = await asyncio.gather(*(self.offer(principal, app_id) for app_id in ids))
         return [offer for offer in found if offer is not None]
 
@@ -110,30 +107,24 @@ class MiniProgramHost:
         customer = _customer(principal)
         found: dict[str, str] = {}
         for app_id in app_ids:
-            manifest = await self._released_manifest(principal, customer, app_id)
-            if manifest is not None and manifest.serves_member_bank(customer.member_bank):
-                names = dict(manifest.names)
+            served = await self._served(customer, app_id)
+            if served is not None:
+                names = dict(served[1].manifest.names)
                 found[app_id] = names.get(language) or names.get("zh-CN") or names.get("en") or app_id
         return found
-
-    async def _released_manifest(
-        self, principal: Principal, customer: CustomerScope, app_id: str
-    ) -> Manifest | None:
-        if self._releases is None:
-            offer = await self.offer(principal, app_id)
-            return offer.manifest if offer else None
-        release = await self._releases.release(app_id)
-        version = release.version_for(customer.customer_id, customer.member_bank) if release else None
-        if version is None:
-            return None
-        try:
-            return await self._releases.manifest(app_id, version)
-        except RegistryError:
-            return None
 
     async def offer(self, principal: Principal, app_id: str) -> Offer | None:
         """The app as this customer gets it now: through the release cache when there is one."""
         customer = _customer(principal)
+        served = await self._served(customer, app_id)
+        if served is None:
+            return None
+        app, version = served
+        granted = await self._consents.granted(customer, app_id)
+        return Offer(app, version, granted & version.manifest.scope_names)
+
+    async def _served(self, customer: CustomerScope, app_id: str) -> tuple[App, Version] | None:
+        """The app and the version released to this customer, if any and if it serves their bank."""
         try:
             app, release = await self._app_state(app_id)
             chosen = release.version_for(customer.customer_id, customer.member_bank) if release else None
@@ -144,8 +135,7 @@ class MiniProgramHost:
             return None
         if not version.manifest.serves_member_bank(customer.member_bank):
             return None
-        granted = await self._consents.granted(customer, app_id)
-        return Offer(app, version, granted & version.manifest.scope_names)
+        return app, version
 
     async def _app_state(self, app_id: str) -> tuple[App, Release | None]:
         if self._releases is None:
