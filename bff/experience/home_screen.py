@@ -74,15 +74,18 @@ async def build_home_screen(
     drawn = [_drawn(section, app_version) for section in resolution.profile.sections]
     data.prefetch([component for component, _, render_as in drawn if render_as != FALLBACK_TEXT])
     sections = await asyncio.gather(
-        *(_section(section, data, app_version, language) for section in resolution.profile.sections)
+        *(
+            _section(section, shown, data, language)
+            for section, shown in zip(resolution.profile.sections, drawn, strict=True)
+        )
     )
     return HomeScreenView(resolution, experience_version, tuple(sections))
 
 
 async def _section(
-    section: Section, data: SectionData, app_version: VersionKey | None, language: str
+    section: Section, drawn: tuple[ComponentType, SectionOptions, str], data: SectionData, language: str
 ) -> SectionView:
-    component, options, render_as = _drawn(section, app_version)
+    component, options, render_as = drawn
     fallback_text = _localized(dict(section.fallback.text), language)
     view = SectionView(
         id=section.id,
