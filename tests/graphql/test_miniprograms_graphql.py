@@ -49,16 +49,24 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redi
         yield client
 
 
-@pytest.fixture(params=["registry", "release-cache"])
-def host_parts(
-    request: pytest.FixtureRequest, redis_client: aioredis.Redis, tmp_path: Path
-) -> tuple[MiniProgramHost, MiniProgramRegistry, BridgeTokenIssuer]:
-    """The host reading the registry directly, and (as production does) through a release cache."""
+@pytest.fixture
+def registry_and_issuer(
+    redis_client: aioredis.Redis, tmp_path: Path
+) -> tuple[MiniProgramRegistry, BridgeTokenIssuer]:
     key = load_or_create_bridge_key(tmp_path / "bridge-key.json")
     secret = load_or_create_secret(tmp_path / "pairwise")
-    consents = ConsentStore(redis_client)
-    issuer = BridgeTokenIssuer(redis_client, consents, key, ISSUER, pairwise_secret=secret)
-    registry = MiniProgramRegistry(redis_client)
+    issuer = BridgeTokenIssuer(redis_client, ConsentStore(redis_client), key, ISSUER, pairwise_secret=secret)
+    return MiniProgramRegistry(redis_client), issuer
+
+
+@pytest.fixture(params=["registry", "release-cache"])
+def host_parts(
+    request: pytest.FixtureRequest,
+    redis_client: aioredis.Redis,
+    registry_and_issuer: tuple[MiniProgramRegistry, BridgeTokenIssuer],
+) -> tuple[MiniProgramHost, MiniProgramRegistry, BridgeTokenIssuer]:
+    """The host reading the registry directly, and (as production does) through a release cache."""
+    registry, issuer = registry_and_issuer
     # No listener and a long poll: only this process's own commits can refresh the cache.
     poll_s = 3600 if request.param == "release-cache" else None
     return host_over(registry, redis_client, issuer, poll_s), registry, issuer
@@ -224,9 +232,9 @@ async def test_a_warm_release_cache_sees_this_process_s_suspension_at_once(
 
 
 async def test_the_release_cache_sees_another_process_s_release_by_the_generation_poll(
-    host_parts: Any, redis_client: aioredis.Redis, channel_client: ChannelClient
+    registry_and_issuer: Any, redis_client: aioredis.Redis, channel_client: ChannelClient
 ) -> None:
-    _, registry, issuer = host_parts
+    registry, issuer = registry_and_issuer
     host = host_over(registry, redis_client, issuer, cache_poll_s=0)
     app_id = await released_app(registry)
     assert app_id in [p["appId"] for p in (await run(host, channel_client, CATALOG))["miniPrograms"]]
@@ -236,12 +244,12 @@ async def test_the_release_cache_sees_another_process_s_release_by_the_generatio
 
 
 async def test_a_warm_catalogue_reads_no_registry_records(
-    host_parts: Any,
+    registry_and_issuer: Any,
     redis_client: aioredis.Redis,
     channel_client: ChannelClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _, registry, issuer = host_parts
+    registry, issuer = registry_and_issuer
     host = host_over(registry, redis_client, issuer, cache_poll_s=3600)
     app_id = await released_app(registry)
     await run(host, channel_client, CATALOG)
